@@ -1,0 +1,33 @@
+"""chainrule's engine: scalar Values that record a graph, and reverse-mode autodiff over it.
+
+>>> from engine import Value
+>>> x = Value(2.0, label='x')
+>>> y = (x * x + 1).tanh()
+>>> y.backward()
+>>> round(x.grad, 6)
+0.000726
+"""
+
+from __future__ import annotations
+
+from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
+from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from engine.ops import Primitive, primitive
+from engine.value import Value, topological_order  # noqa: I001  (the node first: ops build Values)
+
+__all__ = [
+    "Value",
+    "topological_order",
+    "Primitive",
+    "primitive",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "scope",
+    "current_scope",
+    "grad",
+    "gradcheck",
+    "GradcheckError",
+    "local_derivatives",
+]

@@ -1,0 +1,176 @@
+"""Tools around backward: gradients as return values, higher derivatives, checks, anomalies.
+
+`Value.backward()` stores d root / d node in every node's `.grad`. The tools here ask the same
+question in other ways:
+
+- `grad(output, inputs)` returns the gradients instead of storing them, and with
+  `create_graph=True` returns them as Values built from the graph, so a derivative can be
+  differentiated again (second derivatives, Hessians, Newton's method);
+- `gradcheck(f, inputs)` compares backward's answer with the slope of a secant line
+  (central differences), the way to trust a derivative rule you wrote yourself;
+- `detect_anomaly()` (in modes.py) stops at the first nan or inf; the checks live here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import traceback
+from collections.abc import Callable, Sequence
+
+from engine.modes import Meta, enable_grad, no_grad
+from engine.value import _MANY, Value, _check_iterable_of_values, _real, topological_order
+
+__all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives"]
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
+    """d node / d parent for each parent, in operand order: what backward multiplies by.
+
+    With `create_graph=True` the derivatives are Values built from the graph.
+
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_derivatives(a * b)
+    (5.0, 2.0)
+    """
+    primitive = node._primitive
+    if primitive is None:
+        return ()
+    parents = node.parents
+    if create_graph:
+        local = primitive.derivative(node, *parents)
+    else:
+        local = primitive.derivative(node.data, *[p.data for p in parents])
+    return (local,) if len(parents) == 1 else tuple(local)
+
+
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list:
+    """d output / d input for each input, as a list; no `.grad` is changed.
+
+    Inputs the output does not depend on get 0.0. With `create_graph=True` the results are
+    Values connected to the graph, so they can be differentiated again.
+
+    >>> x = Value(3.0)
+    >>> y = x ** 3
+    >>> (dy,) = grad(y, [x], create_graph=True)
+    >>> dy.data, grad(dy, [x])[0]
+    (27.0, 18.0)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    if isinstance(inputs, Value):
+        inputs = [inputs]
+    inputs = _check_iterable_of_values(inputs, "grad: inputs")
+    order = topological_order(output)
+    grads: dict[Value, object] = {output: Value(1.0) if create_graph else 1.0}
+    with enable_grad() if create_graph else no_grad():
+        for v in reversed(order):
+            g = grads.get(v)
+            if g is None:
+                continue
+            if v._meta is not None and v._meta.hooks:
+                for hook in v._meta.hooks:
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = grads[v] = replaced if create_graph and isinstance(replaced, Value) else _real(replaced)
+            if v._primitive is None:
+                continue
+            for parent, local in zip(v.parents, local_derivatives(v, create_graph)):
+                contribution = local * g  # the chain rule
+                grads[parent] = grads[parent] + contribution if parent in grads else contribution
+    zero = Value(0.0) if create_graph else 0.0
+    return [grads.get(x, zero) for x in inputs]
+
+
+class GradcheckError(AssertionError):
+    """Backward's gradient and the numerical slope disagree for at least one input."""
+
+
+def gradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[float],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Check backward's gradients of `f` against central differences; True or GradcheckError.
+
+    `f` takes one Value per number in `inputs` and returns a Value. The numerical slope of
+    input i is (f(.., x_i + eps, ..) - f(.., x_i - eps, ..)) / (2 eps).
+
+    >>> gradcheck(lambda x, y: x * y.tanh(), [0.5, -1.2])
+    True
+    """
+    point = [_real(x) for x in inputs]
+    leaves = [Value(x) for x in point]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    analytic = grad(out, leaves)
+
+    def f_at(xs: list[float]) -> float:
+        with no_grad():
+            return f(*[Value(x) for x in xs]).data
+
+    problems = []
+    for i, x in enumerate(point):
+        up, down = list(point), list(point)
+        up[i], down[i] = x + eps, x - eps
+        numeric = (f_at(up) - f_at(down)) / (2 * eps)
+        if not abs(analytic[i] - numeric) <= atol + rtol * abs(numeric):
+            problems.append(
+                f"input {i} (value {x!r}): backward gave {analytic[i]!r}, central difference gave {numeric!r}"
+            )
+    if problems:
+        raise GradcheckError("gradient mismatch: " + "; ".join(problems))
+    return True
+
+
+# --- anomaly mode ---------------------------------------------------------------------------
+
+
+def _creation_site() -> str:
+    """file:line of the innermost frame outside the engine, i.e. the user's line."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_ENGINE_DIR):
+            code = f": {frame.line.strip()}" if frame.line else ""
+            return f"{frame.filename}:{frame.lineno} in {frame.name}{code}"
+    return "unknown"
+
+
+def _finite(x: float) -> bool:
+    return not (math.isnan(x) or math.isinf(x))
+
+
+def _note_creation(out: Value, primitive: object, inputs: Sequence[Value]) -> None:
+    """In anomaly mode: stop at an op whose result is nan/inf from inputs that were not,
+    and remember where each node was made, for backward's report."""
+    values = [x.data for x in inputs]
+    if not _finite(out.data):
+        produced = math.isnan(out.data) and not any(math.isnan(x) for x in values)
+        produced = produced or all(_finite(x) for x in values)
+        if produced:
+            shown = ", ".join(repr(x) for x in values)
+            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from input {shown}")
+    meta = out._meta if out._meta is not None else Meta()
+    out._meta = meta.replace(created_at=_creation_site())
+
+
+def _complain_if_not_finite(node: Value) -> None:
+    """In anomaly mode, after a node's backward step: did it hand a parent a nan/inf?"""
+    if not _finite(node.grad):
+        return  # it arrived non-finite: the node that made it was reported already
+    parents = node.parents
+    for i, parent in enumerate(parents):
+        if not _finite(parent.grad):
+            where = node._meta.created_at if node._meta is not None and node._meta.created_at else "unknown"
+            values = ", ".join(repr(p.data) for p in parents)
+            raise FloatingPointError(
+                f"backward of {node.op} gave gradient {parent.grad!r} to its input {i} "
+                f"(input values {values}; upstream gradient {node.grad!r}); the node was created at {where}"
+            )
+
+
+_ = _MANY  # the walk's marker for n-ary nodes, used by local_derivatives through .parents

@@ -1,0 +1,357 @@
+"""The table of primitives: each operation's forward on floats and its local derivative.
+
+Backpropagation needs only two facts about each operation: how to compute it, and how its
+output changes with each input (the local derivative). This file lists both, side by side,
+once per primitive. Everything else is composed: `a - b` is `a + (-1 * b)`, `a / b` is
+`a * b**-1`, exactly as micrograd builds them.
+
+A derivative rule is written in plain arithmetic, so it serves two purposes: called with
+floats it gives numbers for `backward()`; called with Values (under `grad(...,
+create_graph=True)`) it builds a graph that can be differentiated again.
+
+The built-in ops use the same public mechanism users get for their own:
+
+>>> from engine import Value, primitive
+>>> @primitive('softsign', derivative=lambda out, x: 1 / (1 + abs(x)) ** 2)
+... def softsign(x):
+...     return x / (1 + abs(x))
+>>> y = softsign(Value(1.0)); y.backward(); y.data, y.parents[0].grad
+(0.5, 0.25)
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+from collections.abc import Callable
+from functools import lru_cache
+
+from engine.modes import _mode
+from engine.value import _MANY, Value, _lift, _new
+
+__all__ = [
+    "Primitive",
+    "primitive",
+    "add",
+    "mul",
+    "power",
+    "pow",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "abs_",
+    "sin",
+    "cos",
+    "softplus",
+]
+
+_inf, _nan = math.inf, math.nan
+
+
+class Primitive:
+    """An operation the graph records as one node: a name, a forward and local derivatives.
+
+    `forward(*floats) -> float`. `derivative(out, *inputs)` gives d out / d input: a single
+    number for a one-input op, a tuple with one entry per input otherwise. Calling a Primitive
+    on floats returns a float; on any Value it returns a new Value node.
+    """
+
+    __slots__ = ("name", "forward", "derivative", "arity", "template")
+
+    def __init__(self, name: str, forward: Callable, derivative: Callable, arity: int = 1, template: str = "") -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a primitive needs a non-empty str name, got {name!r}")
+        if not callable(forward) or not callable(derivative):
+            raise TypeError(f"primitive {name!r}: forward and derivative must be callables")
+        if arity < 1:
+            raise ValueError(f"primitive {name!r}: arity must be at least 1, got {arity}")
+        self.name = name
+        self.forward = forward
+        self.derivative = derivative
+        self.arity = arity
+        self.template = template  # how the compiler writes it: '{0} * {1}'; '' means a call
+
+    def __call__(self, *inputs: Value | float) -> Value | float:
+        if len(inputs) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(inputs)}")
+        if not any(type(x) is Value for x in inputs):
+            return self.forward(*map(float, inputs))
+        values = []
+        for x in inputs:
+            if type(x) is not Value:
+                lifted = _lift(x)
+                if lifted is NotImplemented:
+                    kind = type(x).__name__
+                    raise TypeError(f"{self.name}: inputs must be Values or real numbers, got {kind}")
+                x = lifted
+            values.append(x)
+        return _record(self, self.forward(*[v.data for v in values]), values)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value, ...]) -> Value:
+    """The node for `primitive` applied to `inputs`: data, and (in grad mode) where it came from."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    grad_enabled, anomaly, meta = _mode.get()
+    if grad_enabled:
+        out._primitive = primitive
+        n = len(inputs)
+        if n == 1:
+            out._a, out._b = inputs[0], None
+        elif n == 2:
+            out._a, out._b = inputs
+        else:
+            out._a, out._b = tuple(inputs), _MANY
+    else:
+        out._primitive = out._a = out._b = None
+    out._meta = meta
+    if anomaly:
+        from engine.autodiff import _note_creation
+
+        _note_creation(out, primitive, inputs)
+    return out
+
+
+def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
+    # the hot path for Value + Value and Value * Value: no argument checking, no list
+    forward = primitive.forward
+
+    def apply(a: Value, b: Value) -> Value:
+        out = _new(Value)
+        out.data = forward(a.data, b.data)
+        out.grad = 0.0
+        grad_enabled, anomaly, meta = _mode.get()
+        if grad_enabled:
+            out._primitive, out._a, out._b = primitive, a, b
+        else:
+            out._primitive = out._a = out._b = None
+        out._meta = meta
+        if anomaly:
+            from engine.autodiff import _note_creation
+
+            _note_creation(out, primitive, (a, b))
+        return out
+
+    return apply
+
+
+def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
+    forward = primitive.forward
+
+    def apply(x: Value | float) -> Value | float:
+        if type(x) is not Value:
+            return primitive(x)
+        out = _new(Value)
+        out.data = forward(x.data)
+        out.grad = 0.0
+        grad_enabled, anomaly, meta = _mode.get()
+        if grad_enabled:
+            out._primitive, out._a, out._b = primitive, x, None
+        else:
+            out._primitive = out._a = out._b = None
+        out._meta = meta
+        if anomaly:
+            from engine.autodiff import _note_creation
+
+            _note_creation(out, primitive, (x,))
+        return out
+
+    apply.primitive = primitive
+    apply.__name__ = primitive.name
+    return apply
+
+
+def primitive(
+    name: str, derivative: Callable, arity: int | None = None, template: str = ""
+) -> Callable[[Callable], Primitive]:
+    """Decorator: turn a float function into a primitive the graph can differentiate.
+
+    `derivative(out, *inputs)` returns d out / d input (a tuple of them for several inputs),
+    written in arithmetic so it also works on Values for higher derivatives. The arity is read
+    from the function's signature unless given.
+
+    >>> @primitive('cube', derivative=lambda out, x: 3 * x**2)
+    ... def cube(x):
+    ...     return x ** 3
+    >>> cube(2.0), cube(Value(2.0)).op
+    (8.0, 'cube')
+    """
+
+    def define(forward: Callable) -> Primitive:
+        n = arity
+        if n is None:
+            import inspect
+
+            n = len(inspect.signature(forward).parameters)
+        return Primitive(name, forward, derivative, n, template)
+
+    return define
+
+
+# ---------------------------------------------------------------------------------------
+# Safe float forwards: IEEE-754 results (inf, nan) where Python's math would raise.
+
+
+def _pow(x: float, k: float) -> float:
+    try:
+        r = x**k
+    except ZeroDivisionError:  # 0 ** negative: inf, signed like IEEE pow for odd integers
+        odd = float(k).is_integer() and int(k) % 2 == 1
+        return math.copysign(_inf, x) if odd else _inf
+    except OverflowError:
+        odd = float(k).is_integer() and int(k) % 2 == 1
+        return -_inf if (x < 0 and odd) else _inf
+    return _nan if type(r) is complex else r  # negative ** fractional has no real value
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _inf
+
+
+def _log(x: float) -> float:
+    if x > 0:
+        return math.log(x)
+    return -_inf if x == 0 else _nan
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0 else _nan
+
+
+def _trig(f: Callable[[float], float]) -> Callable[[float], float]:
+    def safe(x: float) -> float:
+        return f(x) if math.isfinite(x) else _nan
+
+    return safe
+
+
+def _sigmoid(x: float) -> float:
+    # never exponentiate a large positive number: exp(-|x|) is at most 1
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), finite for any finite x
+    if x != x:
+        return x
+    return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # nan stays nan, as in PyTorch
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# The table. Each rule gives d out / d input; backward multiplies it by the gradient so far.
+
+# d(a + b)/da = 1, d(a + b)/db = 1
+_add = Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}")
+add = _binary(_add)
+
+# d(a * b)/da = b, d(a * b)/db = a
+_mul = Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}")
+mul = _binary(_mul)
+
+
+@lru_cache(maxsize=256, typed=True)
+def _power_of(k: float) -> Callable[[Value], Value]:
+    # one primitive per constant exponent, named like micrograd's '**2'
+    kf = float(k)
+    if kf == 0:
+        derivative = lambda out, x: 0.0  # noqa: E731  d x^0/dx = 0, even at x = 0
+    else:
+        derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
+    return _unary(Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1))
+
+
+def power(x: Value | float, k: float) -> Value | float:
+    """x ** k for a constant real exponent k."""
+    if type(x) is not Value:
+        return _pow(float(x), float(k))
+    return _power_of(k)(x)
+
+
+def _pow_derivative(out, a, b):
+    # d a^b/da = b a^(b-1);  d a^b/db = a^b log a  (0 where a = 0 and b >= 0, as in PyTorch)
+    d_base = b * pow(a, b - 1) if not (b >= 0 and b <= 0) else 0.0
+    d_exponent = out * log(a) if not (a >= 0 and a <= 0 and b >= 0) else 0.0
+    return d_base, d_exponent
+
+
+_pow_ = Primitive("**", _pow, _pow_derivative, 2)
+_pow_binary = _binary(_pow_)
+
+
+def pow(a: Value | float, b: Value | float) -> Value | float:
+    """a ** b where both may vary."""
+    if type(a) is Value and type(b) is Value:
+        return _pow_binary(a, b)
+    return _pow_(a, b)
+
+
+# d e^x/dx = e^x
+exp = _unary(Primitive("exp", _exp, lambda out, x: out))
+
+# d log x/dx = 1/x
+log = _unary(Primitive("log", _log, lambda out, x: power(x, -1)))
+
+# d sqrt(x)/dx = 1/(2 sqrt(x))
+sqrt = _unary(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1)))
+
+# d tanh(x)/dx = 1 - tanh(x)^2
+tanh = _unary(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out))
+
+# d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
+sigmoid = _unary(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out)))
+
+# d relu(x)/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)
+relu = _unary(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0))
+
+# d |x|/dx = sign(x) (0 at the kink)
+abs_ = _unary(Primitive("abs", builtins.abs, lambda out, x: _sign(x) if type(x) is float else _sign(x.data)))
+
+# d sin(x)/dx = cos(x)
+sin = _unary(Primitive("sin", _trig(math.sin), lambda out, x: cos(x)))
+
+# d cos(x)/dx = -sin(x)
+cos = _unary(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x)))
+
+# d softplus(x)/dx = sigmoid(x)
+softplus = _unary(Primitive("softplus", _softplus, lambda out, x: sigmoid(x)))
+
+
+@lru_cache(maxsize=64, typed=True)
+def _leaky_relu_of(slope: float) -> Callable[[Value | float], Value | float]:
+    # d leaky_relu(x)/dx = 1 for x > 0, else slope
+    return _unary(
+        Primitive(
+            "leaky_relu",
+            lambda x: x if x > 0 else x * slope,
+            lambda out, x: 1.0 if x > 0 else slope,
+            1,
+        )
+    )
+
+
+def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
+    """max(x, slope * x) for a small positive slope."""
+    return _leaky_relu_of(float(slope))(x)
