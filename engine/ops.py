@@ -33,6 +33,7 @@ from engine.value import _MANY, Value, _lift, _new
 __all__ = [
     "Primitive",
     "primitive",
+    "registered",
     "add",
     "mul",
     "power",
@@ -51,6 +52,20 @@ __all__ = [
 ]
 
 _inf, _nan = math.inf, math.nan
+_registry: dict[str, Primitive] = {}
+
+
+def registered() -> dict[str, Primitive]:
+    """Every named primitive: the built-in table and any defined with `@primitive`, by name.
+
+    Tests walk this table, so an op you add is gradient-checked like the built-ins.
+    """
+    return dict(_registry)
+
+
+def _register(p: Primitive) -> Primitive:
+    _registry[p.name] = p
+    return p
 
 
 class Primitive:
@@ -192,7 +207,7 @@ def primitive(
             import inspect
 
             n = len(inspect.signature(forward).parameters)
-        return Primitive(name, forward, derivative, n, template)
+        return _register(Primitive(name, forward, derivative, n, template))
 
     return define
 
@@ -264,11 +279,11 @@ def _sign(x: float) -> float:
 # The table. Each rule gives d out / d input; backward multiplies it by the gradient so far.
 
 # d(a + b)/da = 1, d(a + b)/db = 1
-_add = Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}")
+_add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}"))
 add = _binary(_add)
 
 # d(a * b)/da = b, d(a * b)/db = a
-_mul = Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}")
+_mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
 mul = _binary(_mul)
 
 
@@ -297,7 +312,7 @@ def _pow_derivative(out, a, b):
     return d_base, d_exponent
 
 
-_pow_ = Primitive("**", _pow, _pow_derivative, 2)
+_pow_ = _register(Primitive("**", _pow, _pow_derivative, 2))
 _pow_binary = _binary(_pow_)
 
 
@@ -309,34 +324,34 @@ def pow(a: Value | float, b: Value | float) -> Value | float:
 
 
 # d e^x/dx = e^x
-exp = _unary(Primitive("exp", _exp, lambda out, x: out))
+exp = _unary(_register(Primitive("exp", _exp, lambda out, x: out)))
 
 # d log x/dx = 1/x
-log = _unary(Primitive("log", _log, lambda out, x: power(x, -1)))
+log = _unary(_register(Primitive("log", _log, lambda out, x: power(x, -1))))
 
 # d sqrt(x)/dx = 1/(2 sqrt(x))
-sqrt = _unary(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1)))
+sqrt = _unary(_register(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1))))
 
 # d tanh(x)/dx = 1 - tanh(x)^2
-tanh = _unary(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out))
+tanh = _unary(_register(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out)))
 
 # d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
-sigmoid = _unary(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out)))
+sigmoid = _unary(_register(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out))))
 
 # d relu(x)/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)
-relu = _unary(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0))
+relu = _unary(_register(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0)))
 
 # d |x|/dx = sign(x) (0 at the kink)
-abs_ = _unary(Primitive("abs", builtins.abs, lambda out, x: _sign(x) if type(x) is float else _sign(x.data)))
+abs_ = _unary(_register(Primitive("abs", builtins.abs, lambda out, x: _sign(x))))
 
 # d sin(x)/dx = cos(x)
-sin = _unary(Primitive("sin", _trig(math.sin), lambda out, x: cos(x)))
+sin = _unary(_register(Primitive("sin", _trig(math.sin), lambda out, x: cos(x))))
 
 # d cos(x)/dx = -sin(x)
-cos = _unary(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x)))
+cos = _unary(_register(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x))))
 
 # d softplus(x)/dx = sigmoid(x)
-softplus = _unary(Primitive("softplus", _softplus, lambda out, x: sigmoid(x)))
+softplus = _unary(_register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x))))
 
 
 @lru_cache(maxsize=64, typed=True)
@@ -355,3 +370,9 @@ def _leaky_relu_of(slope: float) -> Callable[[Value | float], Value | float]:
 def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
     """max(x, slope * x) for a small positive slope."""
     return _leaky_relu_of(float(slope))(x)
+
+
+# the parametrised families, registered by a representative each
+_register(_power_of(2).primitive)
+_register(_power_of(-1).primitive)
+_register(_leaky_relu_of(0.01).primitive)
