@@ -13,17 +13,12 @@ question in other ways:
 
 from __future__ import annotations
 
-import math
-import os
-import traceback
 from collections.abc import Callable, Sequence
 
-from engine.modes import Meta, enable_grad, no_grad
-from engine.value import _MANY, Value, _check_iterable_of_values, _real, topological_order
+from engine.modes import enable_grad, no_grad
+from engine.value import Value, _check_iterable_of_values, _real, topological_order
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives"]
-
-_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
@@ -126,51 +121,3 @@ def gradcheck(
     if problems:
         raise GradcheckError("gradient mismatch: " + "; ".join(problems))
     return True
-
-
-# --- anomaly mode ---------------------------------------------------------------------------
-
-
-def _creation_site() -> str:
-    """file:line of the innermost frame outside the engine, i.e. the user's line."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_ENGINE_DIR):
-            code = f": {frame.line.strip()}" if frame.line else ""
-            return f"{frame.filename}:{frame.lineno} in {frame.name}{code}"
-    return "unknown"
-
-
-def _finite(x: float) -> bool:
-    return not (math.isnan(x) or math.isinf(x))
-
-
-def _note_creation(out: Value, primitive: object, inputs: Sequence[Value]) -> None:
-    """In anomaly mode: stop at an op whose result is nan/inf from inputs that were not,
-    and remember where each node was made, for backward's report."""
-    values = [x.data for x in inputs]
-    if not _finite(out.data):
-        produced = math.isnan(out.data) and not any(math.isnan(x) for x in values)
-        produced = produced or all(_finite(x) for x in values)
-        if produced:
-            shown = ", ".join(repr(x) for x in values)
-            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from input {shown}")
-    meta = out._meta if out._meta is not None else Meta()
-    out._meta = meta.replace(created_at=_creation_site())
-
-
-def _complain_if_not_finite(node: Value) -> None:
-    """In anomaly mode, after a node's backward step: did it hand a parent a nan/inf?"""
-    if not _finite(node.grad):
-        return  # it arrived non-finite: the node that made it was reported already
-    parents = node.parents
-    for i, parent in enumerate(parents):
-        if not _finite(parent.grad):
-            where = node._meta.created_at if node._meta is not None and node._meta.created_at else "unknown"
-            values = ", ".join(repr(p.data) for p in parents)
-            raise FloatingPointError(
-                f"backward of {node.op} gave gradient {parent.grad!r} to its input {i} "
-                f"(input values {values}; upstream gradient {node.grad!r}); the node was created at {where}"
-            )
-
-
-_ = _MANY  # the walk's marker for n-ary nodes, used by local_derivatives through .parents

@@ -12,7 +12,10 @@ group nodes into clusters. The engine never imports `nn`: a scope is just a stri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+import os
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
@@ -120,3 +123,50 @@ def current_scope() -> str:
     """The dotted path of the innermost scope, '' outside any scope."""
     meta = _mode.get().meta
     return meta.scope if meta is not None else ""
+
+
+# --- anomaly mode: the checks detect_anomaly() switches on ---------------------------------
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _creation_site() -> str:
+    """file:line of the innermost frame outside the engine, i.e. the user's line."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_ENGINE_DIR):
+            code = f": {frame.line.strip()}" if frame.line else ""
+            return f"{frame.filename}:{frame.lineno} in {frame.name}{code}"
+    return "unknown"
+
+
+def _finite(x: float) -> bool:
+    return not (math.isnan(x) or math.isinf(x))
+
+
+def _note_creation(out, primitive: object, inputs: Sequence) -> None:
+    """In anomaly mode: stop at an op whose result is nan/inf from inputs that were not,
+    and remember where each node was made, for backward's report."""
+    values = [x.data for x in inputs]
+    if not _finite(out.data):
+        produced = math.isnan(out.data) and not any(math.isnan(x) for x in values)
+        produced = produced or all(_finite(x) for x in values)
+        if produced:
+            shown = ", ".join(repr(x) for x in values)
+            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from input {shown}")
+    meta = out._meta if out._meta is not None else Meta()
+    out._meta = meta.replace(created_at=_creation_site())
+
+
+def _complain_if_not_finite(node) -> None:
+    """In anomaly mode, after a node's backward step: did it hand a parent a nan/inf?"""
+    if not _finite(node.grad):
+        return  # it arrived non-finite: the node that made it was reported already
+    parents = node.parents
+    for i, parent in enumerate(parents):
+        if not _finite(parent.grad):
+            where = node._meta.created_at if node._meta is not None and node._meta.created_at else "unknown"
+            values = ", ".join(repr(p.data) for p in parents)
+            raise FloatingPointError(
+                f"backward of {node.op} gave gradient {parent.grad!r} to its input {i} "
+                f"(input values {values}; upstream gradient {node.grad!r}); the node was created at {where}"
+            )

@@ -27,7 +27,7 @@ import operator
 from collections.abc import Callable
 from functools import lru_cache
 
-from engine.modes import _mode
+from engine.modes import _mode, _note_creation
 from engine.value import _MANY, Value, _lift, _new
 
 __all__ = [
@@ -130,8 +130,6 @@ def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value
         out._primitive = out._a = out._b = None
     out._meta = meta
     if anomaly:
-        from engine.autodiff import _note_creation
-
         _note_creation(out, primitive, inputs)
     return out
 
@@ -151,8 +149,6 @@ def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
             out._primitive = out._a = out._b = None
         out._meta = meta
         if anomaly:
-            from engine.autodiff import _note_creation
-
             _note_creation(out, primitive, (a, b))
         return out
 
@@ -175,8 +171,6 @@ def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
             out._primitive = out._a = out._b = None
         out._meta = meta
         if anomaly:
-            from engine.autodiff import _note_creation
-
             _note_creation(out, primitive, (x,))
         return out
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterable
 
-from engine.modes import Meta, _mode
+from engine.modes import Meta, _complain_if_not_finite, _mode, _note_creation
 
 __all__ = ["Value", "topological_order"]
 
@@ -133,8 +133,6 @@ class Value:
         >>> y.backward(); x.grad
         12.0
         """
-        from engine.autodiff import _complain_if_not_finite
-
         gradient = _real(gradient)
         order = topological_order(self)
         hooked = []
@@ -158,8 +156,6 @@ class Value:
     def _backward_with_hooks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
         # A hook sees the node's complete gradient of *this* backward: for a leaf, that is
         # what arrives now, before it is added to what earlier backward calls left there.
-        from engine.autodiff import _complain_if_not_finite
-
         earlier = {v: v.grad for v in hooked if v._primitive is None}
         for v in earlier:
             v.grad = 0.0
@@ -223,27 +219,50 @@ class Value:
 
     # --- arithmetic: each operator is a primitive or a composition of them ------------------
 
+    # `+` and `*` build their node right here (no further call): they are most of every graph
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return add(self, other)
+        out = _new(Value)
+        out.data = _add_forward(self.data, other.data)
+        out.grad = 0.0
+        grad_enabled, anomaly, meta = _mode.get()
+        if grad_enabled:
+            out._primitive, out._a, out._b = _add, self, other
+        else:
+            out._primitive = out._a = out._b = None
+        out._meta = meta
+        if anomaly:
+            _note_creation(out, _add, (self, other))
+        return out
 
     def __radd__(self, other: float) -> Value:
         other = _lift(other)
-        return NotImplemented if other is NotImplemented else add(other, self)
+        return NotImplemented if other is NotImplemented else other.__add__(self)
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return mul(self, other)
+        out = _new(Value)
+        out.data = _mul_forward(self.data, other.data)
+        out.grad = 0.0
+        grad_enabled, anomaly, meta = _mode.get()
+        if grad_enabled:
+            out._primitive, out._a, out._b = _mul, self, other
+        else:
+            out._primitive = out._a = out._b = None
+        out._meta = meta
+        if anomaly:
+            _note_creation(out, _mul, (self, other))
+        return out
 
     def __rmul__(self, other: float) -> Value:
         other = _lift(other)
-        return NotImplemented if other is NotImplemented else mul(other, self)
+        return NotImplemented if other is NotImplemented else other.__mul__(self)
 
     def __pow__(self, other: Value | float) -> Value:
         if type(other) is Value:
@@ -370,31 +389,36 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    stack: list[Value | None] = [root]
     push, pop, visit, finish = stack.append, stack.pop, seen.add, order.append
     while stack:
-        v, parents_done = pop()
-        if parents_done:
-            finish(v)
+        v = pop()
+        if v is None:  # the marker below a node's parents: they are all finished, so is it
+            finish(pop())
             continue
         if v in seen:
-            continue
+            continue  # pushed twice by two consumers; the first copy was walked already
         visit(v)
         a = v._a
         if a is None:
             finish(v)  # a leaf has no parents to wait for
             continue
-        push((v, True))
+        push(v)
+        push(None)
         b = v._b
-        # pushed last-operand-first, so the first operand is walked first
+        # parents are pushed last-operand-first, so the first operand is walked first
         if b is None:
-            push((a, False))
+            if a not in seen:
+                push(a)
         elif b is _MANY:
             for p in reversed(a):
-                push((p, False))
+                if p not in seen:
+                    push(p)
         else:
-            push((b, False))
-            push((a, False))
+            if b not in seen:
+                push(b)
+            if a not in seen:
+                push(a)
     return order
 
 
@@ -407,4 +431,6 @@ def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value
 
 
 # The primitives are defined in the table (ops.py), which itself builds Values.
-from engine.ops import abs_, add, cos, exp, leaky_relu, log, mul, pow, power, relu, sigmoid, sin, softplus, sqrt, tanh  # noqa: E402,E501
+from engine.ops import _add, _mul, abs_, cos, exp, leaky_relu, log, pow, power, relu, sigmoid, sin, softplus, sqrt, tanh  # noqa: E402,E501
+
+_add_forward, _mul_forward = _add.forward, _mul.forward
