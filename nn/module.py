@@ -1,0 +1,347 @@
+"""From a neuron to a network: parameters are Values, a model is arithmetic on them.
+
+A neuron computes `activation(w · x + b)`. Its weights `w` and bias `b` are ordinary leaf
+Values, so calling a model on an input builds one big graph from the parameters to the output,
+and `loss.backward()` leaves d loss / d parameter in every parameter's `.grad`. Training is
+then nothing but nudging each parameter against its gradient (see optim.py).
+
+The classes match micrograd's (`Neuron`, `Layer`, `MLP`, same attributes, same default
+initialisation from Python's `random`), so a micrograd script runs unchanged and draws the very
+same weights. Every module names its parts: construction and calls run inside an
+`engine.scope`, so a parameter knows it is `layers.1.neurons.3.w0` and every node made while
+that neuron runs carries `layers.1.neurons.3` — which is how drawings group a graph by module.
+
+>>> import random
+>>> random.seed(1337)
+>>> model = MLP(2, [16, 16, 1])
+>>> len(model.parameters())
+337
+>>> model.layers[1].neurons[3].w[0].scope
+'layers.1.neurons.3'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Iterator, Mapping, Sequence
+
+from engine import Value, scope
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+INITS = ("uniform", "xavier", "he")
+
+
+class Module:
+    """Base class: finds parameters and sub-modules among a module's attributes.
+
+    An attribute holding a Value is a parameter named after the attribute (`b`); a list of
+    Values gives `w0, w1, ...`; a sub-module, or a list of them, adds a dotted prefix
+    (`layers.0.`). Subclasses define `__init__` and `__call__`, nothing else.
+
+    >>> n = Neuron(2, seed=0)
+    >>> [name for name, _ in n.named_parameters()]
+    ['w0', 'w1', 'b']
+    """
+
+    def __call__(self, *args: object) -> object:
+        raise NotImplementedError(f"{type(self).__name__} must define __call__")
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct sub-modules, with their dotted names, in the order they were assigned."""
+        children = []
+        for name, attr in _public_attributes(self):
+            if isinstance(attr, Module):
+                children.append((name, attr))
+            elif isinstance(attr, (list, tuple)):
+                children.extend((f"{name}.{i}", item) for i, item in enumerate(attr) if isinstance(item, Module))
+        return children
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(name, Value) for every parameter, each once, in a stable order (micrograd's order)."""
+        named: list[tuple[str, Value]] = []
+        seen: set[int] = set()
+        for name, p in self._walk_parameters(""):
+            if id(p) not in seen:  # a parameter shared by two modules is listed once, under its first name
+                seen.add(id(p))
+                named.append((name, p))
+        return named
+
+    def _walk_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
+        for name, attr in _public_attributes(self):
+            if isinstance(attr, Value):
+                yield prefix + name, attr
+            elif isinstance(attr, Module):
+                yield from attr._walk_parameters(f"{prefix}{name}.")
+            elif isinstance(attr, (list, tuple)):
+                for i, item in enumerate(attr):
+                    if isinstance(item, Value):
+                        yield f"{prefix}{name}{i}", item
+                    elif isinstance(item, Module):
+                        yield from item._walk_parameters(f"{prefix}{name}.{i}.")
+
+    def parameters(self) -> list[Value]:
+        """Every parameter Value, each once: what an optimizer updates."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (backward adds to it, so do this before each one)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """{parameter name: its value} — plain floats, ready for JSON."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from `state` (as made by `state_dict()`), all or nothing.
+
+        Strict: a missing or unexpected name raises KeyError, a value that is not a real number
+        raises TypeError, a nan or infinite one raises ValueError — each listing the offending
+        names — and then no parameter has changed.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict needs a mapping of name -> number, got {type(state).__name__}")
+        named = dict(self.named_parameters())
+        missing = [name for name in named if name not in state]
+        unexpected = [name for name in state if name not in named]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {_listing(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {_listing(unexpected)}")
+            raise KeyError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
+        not_numbers = [name for name in named if not _is_real(state[name])]
+        if not_numbers:
+            kinds = ", ".join(f"{name} ({type(state[name]).__name__})" for name in not_numbers[:5])
+            raise TypeError(f"state dict values must be real numbers, got {kinds}")
+        not_finite = [name for name in named if not math.isfinite(state[name])]
+        if not_finite:
+            raise ValueError(f"state dict has non-finite values for {_listing(not_finite)}")
+        for name, p in named.items():
+            p.data = float(state[name])
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({len(self.parameters())} parameters)"]
+        lines += [f"  {name}: {child!r}" for name, child in self.named_children()]
+        return "\n".join(lines)
+
+
+class Neuron(Module):
+    """One neuron: `activation(w0*x0 + w1*x1 + ... + b)`.
+
+    `activation` is one of 'relu' (default), 'tanh', 'sigmoid', 'leaky_relu', 'linear';
+    micrograd's `nonlin=False` also means linear. `init` is 'uniform' (micrograd's: each weight
+    `random.uniform(-1, 1)`), 'xavier' or 'he'; the bias starts at 0. Draws come from Python's
+    global `random` unless `seed` (or a `random.Random` as `rng`) is given.
+
+    >>> n = Neuron(2, activation='tanh', seed=0)
+    >>> y = n([1.0, -2.0])
+    >>> y.op, y.parents[0].op
+    ('tanh', '+')
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        init: str = "uniform",
+        nonlin: bool | None = None,
+        *,
+        fan_out: int = 1,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        nin = _positive_int(nin, "Neuron nin")
+        if nonlin is not None:
+            activation = _activation(activation) if nonlin else "linear"
+        self.activation = _activation(activation)
+        if seed is not None:
+            rng = random.Random(seed)
+        self.w = [Value(x, label=f"w{i}") for i, x in enumerate(_draw_weights(nin, fan_out, init, rng))]
+        self.b = Value(0.0, label="b")
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: does the neuron apply a nonlinearity?"""
+        return self.activation != "linear"
+
+    def _preactivation(self, x: Sequence[Value | float]) -> Value:
+        # w · x + b, summed exactly as micrograd does (bias first, then each product in turn),
+        # so a ported script computes bit-for-bit the same numbers
+        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        x = _as_inputs(x, len(self.w), "Neuron")
+        act = self._preactivation(x)
+        kind = self.activation
+        if kind == "relu":
+            return act.relu()
+        if kind == "linear":
+            return act
+        if kind == "tanh":
+            return act.tanh()
+        if kind == "sigmoid":
+            return act.sigmoid()
+        return act.leaky_relu()
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same inputs; returns their outputs as a list.
+
+    With `nout == 1` it returns the single Value (as micrograd does), so a network ending in
+    one neuron gives a scalar. `neuron_options` go to every Neuron (`activation`, `init`,
+    `nonlin`, `seed`, `rng`).
+
+    >>> layer = Layer(3, 2, seed=0)
+    >>> len(layer([1.0, 2.0, 3.0])), type(Layer(3, 1, seed=0)([1.0, 2.0, 3.0])).__name__
+    (2, 'Value')
+    """
+
+    def __init__(self, nin: int, nout: int, **neuron_options: object) -> None:
+        nout = _positive_int(nout, "Layer nout")
+        seed = neuron_options.pop("seed", None)
+        if seed is not None:
+            neuron_options["rng"] = random.Random(seed)  # one generator for the layer, not one per neuron
+        self.neurons = []
+        for j in range(nout):
+            with scope(f"neurons.{j}"):
+                self.neurons.append(Neuron(nin, fan_out=nout, **neuron_options))
+        self._scopes = [f"neurons.{j}" for j in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = _as_inputs(x, len(self.neurons[0].w), "Layer")
+        out = []
+        for name, neuron in zip(self._scopes, self.neurons):
+            with scope(name):
+                out.append(neuron(x))
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        first = self.neurons[0]
+        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of sizes `nouts`, each feeding the next.
+
+    Hidden layers use `activation`, the last one `output_activation`. `MLP(2, [16, 16, 1])` is
+    micrograd's network (ReLU hidden layers, linear output); the lecture's is
+    `MLP(3, [4, 4, 1], activation='tanh', output_activation='tanh')`.
+
+    >>> model = MLP(3, [4, 4, 1], activation='tanh', output_activation='tanh', seed=0)
+    >>> y = model([2.0, 3.0, -1.0])
+    >>> -1 < y.data < 1, y.scope
+    (True, 'layers.2.neurons.0')
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        init: str = "uniform",
+        seed: int | None = None,
+    ) -> None:
+        nin = _positive_int(nin, "MLP nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise TypeError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [nin] + [_positive_int(n, "MLP layer size") for n in nouts]
+        activation, output_activation = _activation(activation), _activation(output_activation)
+        _init_name(init)
+        rng = random.Random(seed) if seed is not None else None  # None: Python's global random, as micrograd
+        self.layers = []
+        for i in range(len(nouts)):
+            kind = output_activation if i == len(nouts) - 1 else activation
+            with scope(f"layers.{i}"):
+                self.layers.append(Layer(sizes[i], sizes[i + 1], activation=kind, init=init, rng=rng))
+        self._scopes = [f"layers.{i}" for i in range(len(nouts))]
+        self.sizes = sizes
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for name, layer in zip(self._scopes, self.layers):
+            with scope(name):
+                x = layer(x)
+        return x
+
+    def to_torch(self) -> object:
+        """An equivalent `torch.nn.Sequential` (float64, same weights). Needs PyTorch."""
+        from nn.export import to_torch
+
+        return to_torch(self)
+
+    def __repr__(self) -> str:
+        lines = [f"MLP({self.sizes[0]}, {self.sizes[1:]}, {len(self.parameters())} parameters)"]
+        lines += [f"  layers.{i}: {layer!r}" for i, layer in enumerate(self.layers)]
+        return "\n".join(lines)
+
+
+# --- checks at the boundary, and initialisation ---------------------------------------------
+
+
+def _draw_weights(nin: int, fan_out: int, init: str, rng: random.Random | None) -> list[float]:
+    source = rng if rng is not None else random
+    init = _init_name(init)
+    if init == "uniform":
+        bound = 1.0  # micrograd: random.uniform(-1, 1), whatever the layer's size
+    elif init == "xavier":
+        bound = math.sqrt(6.0 / (nin + fan_out))  # Glorot: variance bound²/3 = 2 / (fan_in + fan_out)
+    else:
+        bound = math.sqrt(6.0 / nin)  # Kaiming/He: variance 2 / fan_in keeps ReLU activations' scale
+    return [source.uniform(-bound, bound) for _ in range(nin)]
+
+
+def _init_name(init: object) -> str:
+    if init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {init!r}")
+    return init
+
+
+def _activation(name: object) -> str:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {name!r}")
+    return name
+
+
+def _positive_int(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _as_inputs(x: object, n: int, who: str) -> Sequence[Value | float]:
+    """The input as a list/tuple of n numbers or Values (a lone number is fine when n == 1)."""
+    if type(x) is list or type(x) is tuple:
+        if len(x) == n:
+            return x
+    elif isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    else:
+        try:
+            x = list(x)
+        except TypeError:
+            raise TypeError(f"{who} input must be a list of {n} numbers or Values, got {type(x).__name__}") from None
+    if len(x) != n:
+        raise ValueError(f"{who} expects {n} input(s), got {len(x)}")
+    return x
+
+
+def _public_attributes(module: Module) -> list[tuple[str, object]]:
+    return [(name, attr) for name, attr in vars(module).items() if not name.startswith("_")]
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _listing(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
