@@ -1,0 +1,176 @@
+"""Random expression DAGs that the engine and the oracles (HIPS autograd, PyTorch) all evaluate.
+
+A program is a list of leaf values and a list of steps; each step applies one operation to
+earlier results (leaves first, then the results of earlier steps), so operands are freely
+shared: the same subexpression feeds several later steps, which is exactly where a wrong
+accumulation of gradients would show. The program is written once and run by each backend
+with its own functions, so the engine's numbers are compared with independent machinery.
+
+Tests get it through the session fixture `dags` (a fixture, because test modules are imported
+with `--import-mode=importlib` and cannot import this file).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import strategies as st
+
+# Each operation is written with plain operators plus the backend's named functions `f`, so
+# one definition serves every backend. Arguments that must stay positive (log, sqrt, the base
+# of a power) are made positive by construction rather than by filtering.
+UNARY = {
+    "neg": lambda f, x: -x,
+    "scale": lambda f, x: 3.0 * x - 1,
+    "square": lambda f, x: x**2,
+    "cube": lambda f, x: x**3,
+    "reciprocal": lambda f, x: (x * x + 1) ** -1,
+    "exp2": lambda f, x: 2**x,
+    "exp": lambda f, x: f.exp(x),
+    "log": lambda f, x: f.log(x * x + 1),
+    "sqrt": lambda f, x: f.sqrt(x * x + 1),
+    "tanh": lambda f, x: f.tanh(x),
+    "sigmoid": lambda f, x: f.sigmoid(x),
+    "sin": lambda f, x: f.sin(x),
+    "cos": lambda f, x: f.cos(x),
+    "softplus": lambda f, x: f.softplus(x),
+    "relu": lambda f, x: f.relu(x),
+    "abs": lambda f, x: f.abs(x),
+    "leaky_relu": lambda f, x: f.leaky_relu(x),
+}
+BINARY = {
+    "+": lambda f, a, b: a + b,
+    "-": lambda f, a, b: a - b,
+    "*": lambda f, a, b: a * b,
+    "/": lambda f, a, b: a / (1 + b * b),
+    "**": lambda f, a, b: (a * a + 1) ** b,
+}
+# the operations with a kink: their argument must not sit so close to the kink that rounding
+# differences between backends could put it on different sides
+KINKED = {"relu", "abs", "leaky_relu"}
+
+
+@dataclass(frozen=True)
+class Program:
+    leaves: tuple[float, ...]
+    steps: tuple[tuple[str, tuple[int, ...]], ...]
+
+    def run(self, f: object, leaves: list) -> tuple[object, list]:
+        """Evaluate with backend `f` on `leaves`; the output sums the last two results (via sum())."""
+        nodes = list(leaves)
+        for name, args in self.steps:
+            op = UNARY.get(name) or BINARY[name]
+            nodes.append(op(f, *[nodes[i] for i in args]))
+        return sum(nodes[-2:]) if len(self.steps) > 1 else nodes[-1], nodes
+
+    def is_tame(self) -> bool:
+        """Every intermediate finite and moderate, and no kink argument within rounding of its kink."""
+        nodes = list(self.leaves)
+        for name, args in self.steps:
+            values = [nodes[i] for i in args]
+            if name in KINKED and 0 < abs(values[0]) < 1e-6:
+                return False
+            op = UNARY.get(name) or BINARY[name]
+            try:
+                result = op(_FLOATS, *values)
+            except (OverflowError, ValueError, ZeroDivisionError):
+                return False
+            if not (math.isfinite(result) and abs(result) < 1e3):
+                return False
+            nodes.append(result)
+        return True
+
+    def __str__(self) -> str:
+        names = [f"x{i}" for i in range(len(self.leaves))]
+        lines = [f"x{i} = {v!r}" for i, v in enumerate(self.leaves)]
+        for name, args in self.steps:
+            names.append(f"t{len(names) - len(self.leaves)}")
+            lines.append(f"{names[-1]} = {name}({', '.join(names[i] for i in args)})")
+        return "; ".join(lines)
+
+
+def _float_sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+# plain floats, only to decide whether a drawn program stays in a sensible range
+_FLOATS = SimpleNamespace(
+    exp=math.exp,
+    log=math.log,
+    sqrt=math.sqrt,
+    tanh=math.tanh,
+    sigmoid=_float_sigmoid,
+    sin=math.sin,
+    cos=math.cos,
+    softplus=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+    relu=lambda x: max(x, 0.0),
+    abs=abs,
+    leaky_relu=lambda x: x if x > 0 else 0.01 * x,
+)
+
+ENGINE = SimpleNamespace(
+    **{name: (lambda name: lambda x: getattr(x, name)())(name) for name in vars(_FLOATS) if name != "leaky_relu"},
+    leaky_relu=lambda x: x.leaky_relu(0.01),
+)
+
+
+def _autograd_backend() -> SimpleNamespace:
+    import autograd.numpy as anp
+
+    return SimpleNamespace(
+        exp=anp.exp,
+        log=anp.log,
+        sqrt=anp.sqrt,
+        tanh=anp.tanh,
+        sigmoid=lambda x: 1 / (1 + anp.exp(-x)),
+        sin=anp.sin,
+        cos=anp.cos,
+        softplus=lambda x: anp.logaddexp(0.0, x),
+        relu=lambda x: anp.where(x > 0, x, 0.0),
+        abs=anp.abs,
+        leaky_relu=lambda x: anp.where(x > 0, x, 0.01 * x),
+    )
+
+
+def _torch_backend() -> SimpleNamespace:
+    import torch
+    import torch.nn.functional as F
+
+    return SimpleNamespace(
+        exp=torch.exp,
+        log=torch.log,
+        sqrt=torch.sqrt,
+        tanh=torch.tanh,
+        sigmoid=torch.sigmoid,
+        sin=torch.sin,
+        cos=torch.cos,
+        softplus=lambda x: F.softplus(x, threshold=50.0),  # torch's default switches to x at 20
+        relu=torch.relu,
+        abs=torch.abs,
+        leaky_relu=lambda x: F.leaky_relu(x, 0.01),
+    )
+
+
+@st.composite
+def programs(draw: st.DrawFn, max_leaves: int = 4, max_steps: int = 10) -> Program:
+    n = draw(st.integers(1, max_leaves))
+    leaves = tuple(draw(st.floats(-2.0, 2.0, allow_nan=False)) for _ in range(n))
+    steps = []
+    for i in range(draw(st.integers(1, max_steps))):
+        available = n + i
+        # half the time an operand is one of the newest results, so graphs grow deep as well as wide
+        operand = st.one_of(st.integers(max(0, available - 2), available - 1), st.integers(0, available - 1))
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(sorted(UNARY))), (draw(operand),)))
+        else:
+            steps.append((draw(st.sampled_from(sorted(BINARY))), (draw(operand), draw(operand))))
+    return Program(leaves, tuple(steps))
+
+
+@pytest.fixture(scope="session")
+def dags() -> SimpleNamespace:
+    """Random programs (`dags.programs()`) and the backends that run them (engine, autograd, torch)."""
+    return SimpleNamespace(programs=programs, engine=ENGINE, autograd=_autograd_backend, torch=_torch_backend)
