@@ -1,0 +1,118 @@
+"""save/load: JSON files, written atomically, loaded all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import pytest
+
+import nn.io
+from nn import MLP, load, save
+
+
+def test_a_saved_model_loads_into_a_fresh_one_with_identical_outputs(tmp_path):
+    trained = MLP(2, [5, 3, 1], activation="tanh", seed=1)
+    path = tmp_path / "model.json"
+    save(trained, path)
+    fresh = load(MLP(2, [5, 3, 1], activation="tanh", seed=2), path)
+    for x in ([0.1, 0.2], [-1.0, 3.0]):
+        assert fresh(x).data == trained(x).data
+
+
+def test_the_file_is_plain_json_holding_every_parameter_by_name(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    path = tmp_path / "model.json"
+    save(model, str(path))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["format"] == "chainrule-state" and document["version"] == 1 and document["model"] == "MLP"
+    assert document["parameters"] == model.state_dict()
+    assert "layers.1.neurons.0.w1" in document["parameters"]
+
+
+def test_save_overwrites_atomically_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "model.json"
+    save(MLP(2, [2, 1], seed=0), path)
+    save(MLP(2, [2, 1], seed=1), path)
+    assert os.listdir(tmp_path) == ["model.json"]
+    assert json.loads(path.read_text())["parameters"] == MLP(2, [2, 1], seed=1).state_dict()
+
+
+def test_a_crash_during_save_keeps_the_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    save(MLP(2, [2, 1], seed=0), path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nn.io.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save(MLP(2, [2, 1], seed=1), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON"),
+        (lambda text: "", "not valid JSON"),
+        (lambda text: "[1, 2, 3]", "not a chainrule model file"),
+        (lambda text: text.replace('"version": 1', '"version": 99'), "format version 99"),
+        (lambda text: text.replace("0.", '"x', 1), "not valid JSON|real numbers"),
+    ],
+)
+def test_a_truncated_or_malformed_file_raises_value_error_and_changes_nothing(tmp_path, corrupt, message):
+    path = tmp_path / "model.json"
+    save(MLP(2, [3, 1], seed=0), path)
+    path.write_text(corrupt(path.read_text()))
+    model = MLP(2, [3, 1], seed=5)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=message):
+        load(model, path)
+    assert model.state_dict() == before
+
+
+def test_a_string_where_a_number_belongs_raises_value_error_and_changes_nothing(tmp_path):
+    path = tmp_path / "model.json"
+    save(MLP(2, [3, 1], seed=0), path)
+    document = json.loads(path.read_text())
+    document["parameters"]["layers.0.neurons.2.w1"] = "0.25"
+    path.write_text(json.dumps(document))
+    model = MLP(2, [3, 1], seed=5)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"layers.0.neurons.2.w1 \(str\)"):
+        load(model, path)
+    assert model.state_dict() == before
+
+
+def test_a_file_for_another_architecture_names_the_mismatch_and_changes_nothing(tmp_path):
+    path = tmp_path / "model.json"
+    save(MLP(2, [3, 1], seed=0), path)
+    model = MLP(2, [4, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(KeyError, match="missing layers.0.neurons.3.w0"):
+        load(model, path)
+    assert model.state_dict() == before
+
+
+def test_a_diverged_model_is_not_saved(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    model.layers[0].neurons[0].b.data = math.nan
+    with pytest.raises(ValueError, match="non-finite parameters.*layers.0.neurons.0.b"):
+        save(model, tmp_path / "model.json")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_and_load_need_a_module():
+    with pytest.raises(TypeError, match="needs an nn.Module, got dict"):
+        save({}, "unused.json")
+    with pytest.raises(TypeError, match="needs an nn.Module to fill, got list"):
+        load([], "unused.json")
+
+
+def test_no_pickle_is_involved():
+    source = open(nn.io.__file__, encoding="utf-8").read()
+    assert "import pickle" not in source

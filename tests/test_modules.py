@@ -1,0 +1,323 @@
+"""Modules: micrograd's Neuron/Layer/MLP with names, paths, state dicts and initialisations."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+
+import pytest
+
+from engine import Value
+from nn import MLP, Layer, Module, Neuron
+
+
+def _micrograd_mlp(seed: int, nin: int, nouts: list[int]):
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    random.seed(seed)
+    return micrograd_nn.MLP(nin, nouts)
+
+
+# --- micrograd compatibility -------------------------------------------------------------------
+
+
+def test_uniform_init_draws_the_very_weights_micrograd_draws():
+    theirs = _micrograd_mlp(1337, 2, [16, 16, 1])
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1])
+    assert len(ours.parameters()) == len(theirs.parameters()) == 337
+    assert [p.data for p in ours.parameters()] == [float(p.data) for p in theirs.parameters()]
+
+
+def test_micrograds_demo_loop_reaches_the_same_losses():
+    micrograd_engine = pytest.importorskip("micrograd.engine")
+    from nn.data import make_moons
+
+    X, y = make_moons(24, noise=0.1, seed=3)
+    labels = [2 * t - 1 for t in y]
+    theirs = _micrograd_mlp(1337, 2, [16, 16, 1])
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1])
+
+    def demo_step(model, value_class, k):
+        # micrograd's demo.ipynb, verbatim apart from the data source
+        inputs = [list(map(value_class, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return total_loss.data
+
+    for k in range(4):
+        expected = demo_step(theirs, micrograd_engine.Value, k)
+        got = demo_step(ours, Value, k)
+        assert got == pytest.approx(expected, abs=1e-9)
+    assert [p.data for p in ours.parameters()] == pytest.approx([p.data for p in theirs.parameters()], abs=1e-9)
+
+
+def test_layer_of_one_neuron_returns_a_single_value_like_micrograd():
+    layer = Layer(3, 1, seed=0)
+    assert isinstance(layer([1.0, 2.0, 3.0]), Value)
+    assert len(Layer(3, 4, seed=0)([1.0, 2.0, 3.0])) == 4
+
+
+def test_nonlin_false_means_a_linear_neuron():
+    n = Neuron(2, nonlin=False, seed=0)
+    assert n.activation == "linear" and not n.nonlin
+    n.w[0].data, n.w[1].data = -2.0, 0.5
+    assert n([3.0, 1.0]).data == pytest.approx(-5.5)
+
+
+def test_micrograd_attribute_names_are_there():
+    model = MLP(2, [3, 1], seed=0)
+    neuron = model.layers[0].neurons[2]
+    assert len(neuron.w) == 2 and isinstance(neuron.b, Value) and neuron.b.data == 0.0
+    assert neuron.nonlin is True and model.layers[1].neurons[0].nonlin is False
+
+
+# --- activations and the forward pass ------------------------------------------------------------
+
+ACTIVATION_FORMULAS = {
+    "relu": lambda z: max(z, 0.0),
+    "tanh": math.tanh,
+    "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
+    "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
+    "linear": lambda z: z,
+}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATION_FORMULAS))
+@pytest.mark.parametrize("x", [[0.3, -1.2], [-2.0, -0.5]])
+def test_neuron_applies_its_activation_to_w_dot_x_plus_b(activation, x):
+    n = Neuron(2, activation=activation, seed=4)
+    n.b.data = 0.1
+    z = n.w[0].data * x[0] + n.w[1].data * x[1] + 0.1
+    assert n(x).data == pytest.approx(ACTIVATION_FORMULAS[activation](z), abs=1e-12)
+
+
+def test_lectures_network_squashes_its_output_with_tanh():
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    assert [layer.neurons[0].activation for layer in model.layers] == ["tanh", "tanh", "tanh"]
+    assert len(model.parameters()) == 4 * 4 + 4 * 5 + 5
+    for x in ([2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0]):
+        assert -1 < model(x).data < 1
+
+
+def test_inputs_may_be_floats_or_values_with_the_same_result_and_gradients_reach_value_inputs():
+    model = MLP(2, [4, 1], activation="tanh", seed=2)
+    x = [Value(0.5), Value(-1.5)]
+    out = model(x)
+    assert out.data == model([0.5, -1.5]).data
+    out.backward()
+    assert x[0].grad != 0.0
+
+
+def test_mlp_gradient_matches_central_differences():
+    model = MLP(2, [3, 1], activation="tanh", seed=5)
+    out = model([0.7, -0.4])
+    out.backward()
+    eps = 1e-6
+    for p in model.parameters():
+        original = p.data
+        p.data = original + eps
+        up = model([0.7, -0.4]).data
+        p.data = original - eps
+        down = model([0.7, -0.4]).data
+        p.data = original
+        assert p.grad == pytest.approx((up - down) / (2 * eps), abs=1e-7)
+
+
+def test_a_wrong_number_of_inputs_is_refused_with_both_counts():
+    model = MLP(3, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="expects 3 input.*got 2"):
+        model([1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: MLP(2, [4, 1], activation="swish"), "activation must be one of"),
+        (lambda: MLP(2, [4, 1], init="normal"), "init must be one of"),
+        (lambda: MLP(0, [4, 1]), "nin must be a positive integer"),
+        (lambda: Layer(2, 0), "nout must be a positive integer"),
+    ],
+)
+def test_bad_options_raise_value_error_naming_what_is_accepted(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_mlp_refuses_a_bare_number_as_layer_sizes():
+    with pytest.raises(TypeError, match="nouts must be a non-empty list"):
+        MLP(2, 3)
+
+
+# --- initialisation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("init", "variance"),
+    [("uniform", 1 / 3), ("xavier", 2 / (200 + 100)), ("he", 2 / 200)],
+)
+def test_initialisations_have_their_documented_variance_and_zero_bias(init, variance):
+    layer = Layer(200, 100, init=init, seed=7)
+    weights = [w.data for n in layer.neurons for w in n.w]
+    bound = math.sqrt(3 * variance)
+    assert max(abs(w) for w in weights) <= bound
+    assert statistics.pvariance(weights) == pytest.approx(variance, rel=0.03)
+    assert all(n.b.data == 0.0 for n in layer.neurons)
+
+
+def test_seed_uses_a_private_generator_and_leaves_global_random_alone():
+    random.seed(42)
+    expected_next = random.random()
+    random.seed(42)
+    a = MLP(2, [5, 1], seed=9)
+    assert random.random() == expected_next
+    b = MLP(2, [5, 1], seed=9)
+    assert a.state_dict() == b.state_dict()
+    assert a.state_dict() != MLP(2, [5, 1], seed=10).state_dict()
+
+
+# --- names and paths ------------------------------------------------------------------------------
+
+
+def test_parameters_carry_their_label_and_module_path():
+    model = MLP(2, [16, 16, 1], seed=0)
+    neuron = model.layers[1].neurons[3]
+    assert [w.label for w in neuron.w[:3]] == ["w0", "w1", "w2"]
+    assert neuron.b.label == "b"
+    assert neuron.w[0].scope == "layers.1.neurons.3"
+    assert neuron.b.scope == "layers.1.neurons.3"
+
+
+def test_every_node_made_inside_a_neuron_carries_its_path():
+    from engine import topological_order
+
+    model = MLP(2, [3, 2, 1], seed=0)
+    out = model([Value(0.5), Value(-1.0)])
+    assert out.scope == "layers.2.neurons.0"
+    interior = [v for v in topological_order(out) if not v.is_leaf()]
+    scopes = {v.scope for v in interior}
+    assert scopes == {f"layers.{i}.neurons.{j}" for i, width in enumerate([3, 2, 1]) for j in range(width)}
+    neuron = model.layers[1].neurons[1]
+    assert {v.op for v in interior if v.scope == "layers.1.neurons.1"} == {"*", "+", "relu"}
+    assert sum(v.op == "*" for v in interior if v.scope == "layers.1.neurons.1") == len(neuron.w)
+
+
+def test_named_parameters_are_the_dotted_paths_in_micrograd_order():
+    model = MLP(2, [16, 16, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert len(names) == len(set(names)) == 337
+    assert names[:3] == ["layers.0.neurons.0.w0", "layers.0.neurons.0.w1", "layers.0.neurons.0.b"]
+    assert "layers.1.neurons.3.w0" in names
+    assert names[-1] == "layers.2.neurons.0.b"
+    for name, p in model.named_parameters():
+        assert name == f"{p.scope}.{p.label}"
+
+
+def test_a_custom_module_finds_parameters_in_attributes_and_lists():
+    class Scaled(Module):
+        def __init__(self):
+            self.body = MLP(1, [2, 1], seed=0)
+            self.gains = [Value(1.0), Value(2.0)]
+            self.offset = Value(0.5)
+            self.note = "not a parameter"
+
+        def __call__(self, x):
+            return self.body(x) * self.gains[0] + self.offset
+
+    model = Scaled()
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:3] == ["body.layers.0.neurons.0.w0", "body.layers.0.neurons.0.b", "body.layers.0.neurons.1.w0"]
+    assert names[-3:] == ["gains0", "gains1", "offset"]
+    assert [name for name, _ in model.named_children()] == ["body"]
+
+
+def test_a_parameter_shared_by_two_modules_is_listed_once():
+    class Tied(Module):
+        def __init__(self):
+            self.first = Neuron(2, seed=0)
+            self.second = Neuron(2, seed=1)
+            self.second.w = self.first.w
+
+    names = [name for name, _ in Tied().named_parameters()]
+    assert names == ["first.w0", "first.w1", "first.b", "second.b"]
+
+
+def test_zero_grad_clears_every_parameter_gradient():
+    model = MLP(2, [3, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad != 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0 for p in model.parameters())
+
+
+def test_repr_shows_the_architecture():
+    text = repr(MLP(2, [16, 16, 1], seed=0))
+    assert text.splitlines()[0] == "MLP(2, [16, 16, 1], 337 parameters)"
+    assert "layers.1: Layer(16, 16, activation='relu')" in text
+    assert "layers.2: Layer(16, 1, activation='linear')" in text
+    assert repr(Neuron(3, activation="tanh", seed=0)) == "Neuron(3, activation='tanh')"
+
+
+# --- state dicts ------------------------------------------------------------------------------------
+
+
+def test_state_dict_round_trips_into_a_fresh_model():
+    trained, fresh = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=2)
+    fresh.load_state_dict(trained.state_dict())
+    assert fresh([0.3, 0.9]).data == trained([0.3, 0.9]).data
+    assert all(type(v) is float for v in trained.state_dict().values())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda s: s.pop("layers.1.neurons.0.b"), KeyError, "missing layers.1.neurons.0.b"),
+        (lambda s: s.update({"layers.9.w0": 1.0}), KeyError, "unexpected layers.9.w0"),
+        (lambda s: s.update({"layers.0.neurons.1.w1": "0.5"}), TypeError, r"layers.0.neurons.1.w1 \(str\)"),
+        (lambda s: s.update({"layers.0.neurons.0.w0": None}), TypeError, r"layers.0.neurons.0.w0 \(NoneType\)"),
+        (lambda s: s.update({"layers.0.neurons.0.w0": math.nan}), ValueError, "non-finite.*layers.0.neurons.0.w0"),
+    ],
+)
+def test_load_state_dict_is_strict_and_leaves_the_model_unchanged(change, error, message):
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    state = {name: value + 1.0 for name, value in before.items()}
+    change(state)
+    with pytest.raises(error, match=message):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+# --- to_torch -------------------------------------------------------------------------------------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    ("activation", "output_activation"),
+    [("relu", "linear"), ("tanh", "tanh"), ("sigmoid", "sigmoid"), ("leaky_relu", "linear")],
+)
+def test_to_torch_gives_the_same_outputs_and_gradients(activation, output_activation):
+    torch = pytest.importorskip("torch")
+    model = MLP(3, [5, 4, 2], activation=activation, output_activation=output_activation, seed=11)
+    net = model.to_torch()
+    x = [0.4, -1.3, 2.2]
+    outs = model(x)
+    theirs = net(torch.tensor([x], dtype=torch.float64))[0]
+    assert [o.data for o in outs] == pytest.approx(theirs.tolist(), abs=1e-12)
+    (outs[0] * 2 + outs[1]).backward()
+    (theirs[0] * 2 + theirs[1]).backward()
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    for layer, linear in zip(model.layers, linears):
+        grads = [w.grad for n in layer.neurons for w in n.w]
+        assert grads == pytest.approx(linear.weight.grad.flatten().tolist(), abs=1e-12)
+        assert [n.b.grad for n in layer.neurons] == pytest.approx(linear.bias.grad.tolist(), abs=1e-12)
