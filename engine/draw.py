@@ -1,0 +1,431 @@
+"""Drawing the graph: every Value as a box, every op as a small node between operands and result.
+
+A picture of the computation graph is the quickest way to see backpropagation: data flows left to
+right, gradients flow back right to left, and each box shows both. `draw_dot` walks the graph
+once (the engine's `topological_order`) and numbers the nodes by their place in that walk, so the
+same graph always gets the same drawing.
+
+What a drawing can show besides data and grad:
+
+- where each node was made: nodes created inside `scope(...)` (as `nn` modules do) are grouped
+  into nested boxes titled with the scope's dotted path;
+- how big each gradient is: `color_by='grad'` fills boxes on a log scale, so vanishing (tiny) and
+  exploding (huge) gradients stand out; `color_by='role'` tells inputs, parameters and outputs apart;
+- whether each op's derivative rule is right: `check=True` compares it with the slope of the
+  forward function and marks disagreements in red;
+- the backward pass in progress: `step=k` shows the walk after k chain-rule steps;
+- big graphs in a bounded number of boxes (see collapse.py).
+
+Gradient shown as "pending": the engine keeps no flag saying whether backward has run, so the
+drawing decides per graph: once backward has run from this root, the root's gradient is nonzero
+(it is seeded with 1), and every node's gradient is shown. Before that, every gradient shows as
+pending rather than as a misleading 0.0000. Pass `backward_done=True/False` to override.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import graphviz
+
+from engine.autodiff import local_derivatives
+from engine.collapse import Plan, plan_drawing
+from engine.draw_style import (
+    CURRENT,
+    FED,
+    PENDING_FILL,
+    ROLE_COLORS,
+    grad_color,
+    legend_label,
+    number,
+    summary_label,
+    value_label,
+)
+from engine.value import Value, topological_order
+from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward
+
+__all__ = ["draw_dot", "GraphvizNotFoundError"]
+
+_RANKDIRS = ("LR", "TB")
+_COLOR_MODES = (None, "grad", "role")
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs Graphviz's `dot` program, and it is not installed (or not on PATH)."""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(
+            self,
+            "the Graphviz program 'dot' is missing, so the graph can be built but not rendered; "
+            "install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
+            "conda: conda install -c conda-forge graphviz) and make sure 'dot' is on PATH",
+        )
+
+
+@contextmanager
+def explain_missing_graphviz() -> Iterator[None]:
+    """Turn graphviz's bare 'failed to execute' into an error saying how to install Graphviz."""
+    try:
+        yield
+    except GraphvizNotFoundError:
+        raise
+    except graphviz.ExecutableNotFound as e:
+        raise GraphvizNotFoundError() from e
+
+
+class _Drawing(graphviz.Digraph):
+    # a Digraph in every way (inline display in Jupyter, .source, .pipe(), .render()); only the
+    # error for a missing `dot` program is clearer
+    def pipe(self, *args, **kwargs):
+        with explain_missing_graphviz():
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        with explain_missing_graphviz():
+            return super().render(*args, **kwargs)
+
+    def view(self, *args, **kwargs):
+        with explain_missing_graphviz():
+            return super().view(*args, **kwargs)
+
+
+def draw_dot(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    *,
+    check: bool = False,
+    color_by: str | None = None,
+    max_nodes: int = 300,
+    step: int | None = None,
+    clusters: bool = True,
+    parameters: Iterable[Value] | None = None,
+    backward_done: bool | None = None,
+    title: str | None = None,
+) -> graphviz.Digraph:
+    """The computation graph of `root` as a `graphviz.Digraph` (displays inline in Jupyter).
+
+    Each Value is a box `label | data 2.0000 | grad -6.0000`; each op is a small node between its
+    operands and its result. Options: `check=True` marks in red every op whose derivative rule
+    disagrees with central differences; `color_by='grad'` (log scale of |grad|, with a legend)
+    or `'role'` (input, parameter, intermediate, output; `parameters=` says which leaves are
+    parameters, else labelled leaves made inside a scope are); `max_nodes` caps the number of
+    boxes, folding the rest into summaries; `step=k` draws the backward walk after k steps;
+    `clusters=False` ignores scopes; `title` replaces the caption.
+
+    >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+    >>> c = a * b; c.label = 'c'; c.backward()
+    >>> dot = draw_dot(c)
+    >>> 'data 2.0000' in dot.source and 'grad -3.0000' in dot.source
+    True
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot needs a Value as root, got {type(root).__name__}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
+    if color_by not in _COLOR_MODES:
+        raise ValueError(f"color_by must be one of {_COLOR_MODES}, got {color_by!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 20:
+        raise ValueError(f"max_nodes must be an int of at least 20, got {max_nodes!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+        raise ValueError(f"step must be None or an int >= 0, got {step!r}")
+
+    order = topological_order(root)
+    index = {v: i for i, v in enumerate(order)}
+    parents = [[index[p] for p in v.parents] for v in order]
+    plan = plan_drawing(order, parents, max_nodes)
+    if step is None:
+        done = root.grad != 0 if backward_done is None else bool(backward_done)
+        walk = _still(order, done)
+    else:
+        walk = replay_backward(order, parents, step, _grad_text)
+    bad = {}
+    if check:
+        bad = {i: m for i, v in enumerate(order) if v._primitive is not None for m in [mismatches(v)] if m}
+    roles = _roles(order, parameters) if color_by == "role" else None
+
+    dot = _Drawing(format=format, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"})
+    dot.attr("node", fontname="Helvetica", fontsize="12")
+    dot.attr("edge", color="#555555", arrowsize="0.7")
+    steady = walk.widest if step is not None else 0
+    place: dict[str, list[tuple[str, dict]]] = {}
+    for i, v in enumerate(order):
+        if plan.shown[i]:
+            fill = _fill(i, v, walk, color_by, roles)
+            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady):
+                place.setdefault(v.scope if clusters else "", []).append((name, attrs))
+    for k, s in enumerate(plan.summaries):
+        attrs = _summary_attrs(s, order, walk, bad)
+        place.setdefault(s.path if clusters else "", []).append((f"s{k}", attrs))
+    _emit_clusters(dot, place)
+    _emit_edges(dot, plan, walk, bad)
+    if color_by is not None:
+        dot.node("legend", label=legend_label(color_by), shape="plain", id="legend", **{"class": "legend"})
+    caption = title if title is not None else _caption(order, plan, walk, bad, step, check)
+    if caption:
+        dot.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    return dot
+
+
+def _grad_text(grad: float | None, status: str) -> str:
+    if grad is None:
+        return "grad pending"
+    return f"grad {number(grad)}" + (" (so far)" if status == PARTIAL else "")
+
+
+def _still(order: list[Value], done: bool) -> Walk:
+    n = len(order)
+    grads = [v.grad for v in order] if done else [None] * n
+    return Walk(0, 0, grads, [FINAL if done else PENDING] * n, None, [], 0)
+
+
+def _roles(order: list[Value], parameters: Iterable[Value] | None) -> list[str]:
+    chosen = None if parameters is None else {id(p) for p in parameters}
+    root = len(order) - 1
+    roles = []
+    for i, v in enumerate(order):
+        if i == root:
+            roles.append("output")
+        elif v._primitive is not None:
+            roles.append("intermediate")
+        elif chosen is not None:
+            roles.append("parameter" if id(v) in chosen else "input")
+        else:
+            roles.append("parameter" if v.label and v.scope else "input")
+    return roles
+
+
+def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] | None) -> str:
+    if color_by == "role":
+        return ROLE_COLORS[roles[i]]
+    if color_by == "grad":
+        g = walk.grads[i]
+        return PENDING_FILL if g is None else grad_color(g)
+    if not walk.total:
+        return "#ffffff"
+    if i == walk.current:
+        return CURRENT
+    return {PENDING: PENDING_FILL, PARTIAL: "#fff3c4", FINAL: "#ffffff"}[walk.status[i]]
+
+
+def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int):
+    """The box for node i and, if an op made it, the op node in front of it."""
+    g, status = walk.grads[i], walk.status[i]
+    current = i == walk.current
+    label = value_label(
+        v.label,
+        f"data {number(v.data)}",
+        _grad_text(g, status),
+        fill=fill,
+        pending=g is None,
+        border=FED if current else ("#cb181d" if bad else None),
+        steady_chars=steady,
+    )
+    classes = ["value", status] + (["current"] if current else [])
+    tooltip = f"data {v.data!r}, grad {'pending' if g is None else repr(g)}" + (f", scope {v.scope}" if v.scope else "")
+    yield f"n{i}", {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": tooltip}
+    if v._primitive is None:
+        return
+    op = v.op
+    if plan.folded[i]:
+        terms = len(plan.inputs[i])
+        op = f"Σ {terms} terms" if op == "+" else f"Π {terms} factors"
+    attrs = {"label": op, "shape": "ellipse", "id": f"o{i}", "class": "op", "fontsize": "11", "margin": "0.03"}
+    if len(op) <= 3:
+        attrs.update(shape="circle", width="0.35", fixedsize="true")
+    if current:
+        attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": "op current"})
+    if bad:
+        lines = [op] + [f"✗ input {j}: rule {number(a)}, slope {number(s)}" for j, a, s in bad]
+        attrs.update(
+            label="\n".join(lines),
+            shape="box",
+            style="filled,rounded",
+            fillcolor="#fcbba1",
+            color="#cb181d",
+            fontcolor="#99000d",
+            penwidth="2",
+            fixedsize="false",
+            **{"class": "op mismatch"},
+        )
+    yield f"o{i}", attrs
+
+
+def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
+    notes = []
+    if walk.step or walk.total:
+        done = sum(1 for i in s.members if walk.status[i] == FINAL)
+        notes.append(f"{done:,} of {len(s.members):,} gradients final")
+    wrong = sum(1 for i in s.members if i in bad)
+    if wrong:
+        notes.append(f"✗ {wrong} derivative rule(s) disagree")
+    current = walk.current is not None and walk.current in set(s.members)
+    attrs = {
+        "label": summary_label(s, notes),
+        "shape": "box",
+        "style": "dashed,rounded,filled",
+        "fillcolor": CURRENT if current else "#f4f4f4",
+        "color": "#cb181d" if wrong else "#777777",
+        "class": "summary current" if current else "summary",
+    }
+    return attrs
+
+
+def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]]]) -> None:
+    """Nodes into nested clusters, one per scope path; a scope holding only one sub-scope shares its box."""
+    children: dict[str, list[str]] = {"": []}  # path → sub-scope paths, parents listed before children
+    for path in place:
+        parts = path.split(".") if path else []
+        for k in range(1, len(parts) + 1):
+            p, up = ".".join(parts[:k]), ".".join(parts[: k - 1])
+            if p not in children:
+                children[p] = []
+                children[up].append(p)
+    box: dict[str, str] = {}  # path → the outermost path of the box it is drawn in
+    chain: dict[str, list[str]] = {}  # box → the paths it stands for, outermost first
+    for path in children:
+        if not path:
+            continue
+        up = path.rpartition(".")[0]
+        passes_through = up and not place.get(up) and len(children[up]) == 1
+        box[path] = box[up] if passes_through else path
+        chain.setdefault(box[path], []).append(path)
+    graphs = {}
+    for key, paths in chain.items():
+        # titled by the most specific module path in it: one ending in an index, or one holding nodes
+        named = [p for p in paths if place.get(p) or p.rpartition(".")[2].isdigit()]
+        sub = graphviz.Digraph(name=f"cluster_{key}")
+        sub.attr(label=named[-1] if named else key, style="rounded", color="#9e9e9e", fontcolor="#616161")
+        sub.attr(fontsize="11", labeljust="l")
+        for p in paths:
+            for name, attrs in place.get(p, []):
+                sub.node(name, **attrs)
+        graphs[key] = sub
+    inside: dict[str, list[str]] = {"": []}
+    for key in chain:
+        inside[key] = []
+        up = key.rpartition(".")[0]
+        inside[box[up] if up else ""].append(key)
+    for key in reversed(list(chain)):  # an inner box is complete before its outer box takes it
+        for kid in inside[key]:
+            graphs[key].subgraph(graphs[kid])
+    for name, attrs in place.get("", []):
+        dot.node(name, **attrs)
+    for kid in inside[""]:
+        dot.subgraph(graphs[kid])
+
+
+def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> None:
+    fed = {p for p, _, _ in walk.fed}
+    current = walk.current
+    later: dict[tuple[str, str], None] = {}
+    for i in range(len(plan.shown)):
+        if plan.absorbed[i]:
+            continue
+        if plan.shown[i]:
+            if not plan.inputs[i]:
+                continue
+            wrong = {j for j, _, _ in bad.get(i, ())}
+            for j, p in enumerate(plan.inputs[i]):
+                if plan.shown[p]:
+                    attrs = {}
+                    if i == current and p in fed:
+                        attrs = {"color": FED, "penwidth": "2.5", "class": "fed"}
+                    elif j in wrong:
+                        attrs = {"color": "#cb181d", "penwidth": "2"}
+                    dot.edge(f"n{p}", f"o{i}", **attrs)
+                else:
+                    later[(f"s{plan.owner[p]}", f"o{i}")] = None
+            attrs = {"color": FED, "penwidth": "2.5", "class": "fed"} if i == current else {}
+            dot.edge(f"o{i}", f"n{i}", **attrs)
+        else:
+            here = plan.owner[i]
+            for p in plan.inputs[i]:
+                if plan.shown[p]:
+                    later[(f"n{p}", f"s{here}")] = None
+                elif plan.owner[p] != here:
+                    later[(f"s{plan.owner[p]}", f"s{here}")] = None
+    for tail, head in later:
+        dot.edge(tail, head, style="dashed")
+
+
+def _caption(order, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> str:
+    lines = []
+    if step is not None:
+        lines.append(step_caption(order, walk))
+    if check:
+        ops = sum(1 for v in order if v._primitive is not None)
+        if bad:
+            lines.append(f"check: {len(bad)} of {ops} ops have a derivative rule that disagrees with the slope (red)")
+        else:
+            lines.append(f"check: all {ops} derivative rules agree with the numerical slope")
+    if not plan.complete:
+        n = len(order)
+        shown = sum(plan.shown)
+        hidden = sum(s.hidden for s in plan.summaries)
+        folded = sum(plan.folded[i] for i in range(n) if plan.shown[i])
+        text = f"showing {shown:,} of {n:,} nodes"
+        if hidden:
+            text += f"; {hidden:,} hidden in {len(plan.summaries)} dashed summary boxes"
+        if folded:
+            text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
+        lines.append(text)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _name(order: list[Value], i: int) -> str:
+    v = order[i]
+    return v.label or (f"the {v.op} node" if v.op else "a leaf")
+
+
+def step_caption(order: list[Value], walk: Walk) -> str:
+    """One line saying what the walk did in its latest step (the animation shows it too)."""
+    if walk.step == 0:
+        return f"step 0 of {walk.total}: before backward, every gradient is pending"
+    if walk.current is None:
+        return f"backward finished after {walk.total} steps: every gradient is final"
+    c = walk.current
+    head = f"step {walk.step} of {walk.total}: at {_name(order, c)} (grad {number(walk.grads[c])})"
+    if c == len(order) - 1:
+        head += ", seeded with d out/d out = 1"
+    if not walk.fed:
+        return head + ", a leaf: nothing to pass on"
+    shares = [f"{_name(order, p)} += {number(local)} × {number(walk.grads[c])}" for p, local, _ in walk.fed[:4]]
+    more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
+    return head + "; chain rule: " + "; ".join(shares) + more
+
+
+def mismatches(node: Value) -> list[tuple[int, float, float]]:
+    """(input, rule's derivative, numerical slope) for each input whose derivative rule looks wrong.
+
+    The slope of the op's float forward is measured by central differences, and also one-sided
+    (left and right), so a rule that picks one side at a kink (relu at 0) is not flagged. Inputs
+    where no slope can be measured (non-finite values, or a forward that fails nearby) are skipped.
+    """
+    forward = node._primitive.forward
+    xs = [p.data for p in node.parents]
+    if not all(math.isfinite(x) for x in xs):
+        return []
+    wrong = []
+    for j, rule in enumerate(local_derivatives(node)):
+        slopes = [s for s in _slopes(forward, xs, j) if math.isfinite(s)]
+        if slopes and not any(abs(rule - s) <= 1e-4 + 1e-3 * abs(s) for s in slopes):
+            wrong.append((j, rule, slopes[0]))
+    return wrong
+
+
+def _slopes(forward, xs: list[float], j: int) -> tuple[float, float, float]:
+    h = 1e-5 * max(1.0, abs(xs[j]))
+
+    def at(x: float) -> float:
+        moved = list(xs)
+        moved[j] = x
+        try:
+            return float(forward(*moved))
+        except (ArithmeticError, ValueError):
+            return math.nan  # outside the forward's domain: no slope from this side
+
+    up, mid, down = at(xs[j] + h), at(xs[j]), at(xs[j] - h)
+    return (up - down) / (2 * h), (up - mid) / h, (mid - down) / h

@@ -1,0 +1,132 @@
+"""How a drawing looks: number format, box labels, colour scales and their legends.
+
+Kept apart from draw.py so the picture's vocabulary is in one place: what a box says, which
+colour means "vanishing" and which means "exploding", what the legend explains.
+
+Gradient colours use a log scale in decades, because gradients that matter differ by orders of
+magnitude: deep blue below 1e-6 (vanishing), reds from 100 up and darkest red from 1e4 or inf/nan
+(exploding); exactly zero (no gradient flows, e.g. through a dead relu) is grey.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+__all__ = [
+    "number",
+    "value_label",
+    "summary_label",
+    "legend_label",
+    "grad_color",
+    "GRAD_BINS",
+    "ZERO_FILL",
+    "ROLE_COLORS",
+    "PENDING_FILL",
+    "CURRENT",
+    "FED",
+]
+
+# (upper bound of |grad|, fill colour, legend text); a diverging palette (ColorBrewer RdYlBu)
+GRAD_BINS = (
+    (1e-6, "#313695", "below 1e-6: vanishing"),
+    (1e-4, "#4575b4", "1e-6 to 1e-4"),
+    (1e-2, "#abd9e9", "1e-4 to 0.01"),
+    (1.0, "#ffffbf", "0.01 to 1"),
+    (1e2, "#fdae61", "1 to 100"),
+    (1e4, "#f46d43", "100 to 1e4"),
+    (math.inf, "#a50026", "1e4 and up, inf, nan: exploding"),
+)
+ZERO_FILL = "#d9d9d9"
+PENDING_FILL = "#f7f7f7"
+ROLE_COLORS = {"input": "#c6dbef", "parameter": "#fdd0a2", "intermediate": "#ffffff", "output": "#c7e9c0"}
+CURRENT = "#ffd54f"  # the node applying the chain rule in this step
+FED = "#e6550d"  # ... and the edges it just fed
+_DARK = {"#313695", "#4575b4", "#a50026"}  # fills that need white text
+
+_CHAR_WIDTH = 0.6  # Courier: every character is 0.6 em wide, so a width can be computed exactly
+_FONT_SIZE = 12
+_PAD = 4
+
+
+def number(x: float) -> str:
+    """micrograd's `%.4f`, switching to scientific notation where that would print 0.0000 or a wall of digits."""
+    if x == 0 or 1e-4 <= abs(x) < 1e6:
+        return f"{x:.4f}"
+    return f"{x:.3e}"
+
+
+def grad_color(g: float) -> str:
+    """The fill for a gradient of `g` on the log scale of GRAD_BINS."""
+    size = abs(g)
+    if size == 0:
+        return ZERO_FILL
+    for upper, fill, _ in GRAD_BINS:
+        if size < upper:
+            return fill
+    return GRAD_BINS[-1][1]  # inf and nan
+
+
+def value_label(
+    label: str,
+    data_text: str,
+    grad_text: str,
+    *,
+    fill: str,
+    pending: bool,
+    border: str | None,
+    steady_chars: int = 0,
+) -> str:
+    """The HTML-like Graphviz label of a value box: `label | data ... | grad ...`.
+
+    With `steady_chars`, the grad cell is that many characters wide whatever it says, so every
+    frame of a step-through has the same layout.
+    """
+    ink = "#ffffff" if fill in _DARK else "#000000"
+    table = f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="{_PAD}" BGCOLOR="{fill}"'
+    if border:
+        table += f' COLOR="{border}"'
+    cells = []
+    if label:
+        cells.append(f'<TD><FONT COLOR="{ink}"><B>{html.escape(label)}</B></FONT></TD>')
+    cells.append(f'<TD><FONT FACE="Courier" COLOR="{ink}">{html.escape(data_text)}</FONT></TD>')
+    grad_cell = "<TD"
+    if steady_chars:
+        width = math.ceil(steady_chars * _CHAR_WIDTH * _FONT_SIZE + 2 * _PAD + 8)  # + slack Graphviz wants
+        grad_cell += f' FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="23"'
+    if pending:
+        grad_cell += f' BGCOLOR="{PENDING_FILL}"'
+    grad_ink = "#8c8c8c" if pending else ink
+    grad_cell += f'><FONT FACE="Courier" COLOR="{grad_ink}">{html.escape(grad_text)}</FONT></TD>'
+    cells.append(grad_cell)
+    return f"<{table}><TR>{''.join(cells)}</TR></TABLE>>"
+
+
+def summary_label(summary, notes: list[str]) -> str:
+    """The label of a summary box: what it stands for, how many nodes it hides, what they are."""
+    rows = [f"<B>{html.escape(summary.title)}</B>", f"{summary.hidden:,} nodes hidden"]
+    ops = sorted(summary.ops.items(), key=lambda kv: (-kv[1], kv[0]))
+    if ops:
+        parts = [f"{op or 'leaves'}: {count:,}" for op, count in ops[:5]]
+        rows.append(html.escape(" · ".join(parts) + (" · …" if len(ops) > 5 else "")))
+    if summary.holds:
+        shown = ", ".join(summary.holds[:4]) + (", …" if len(summary.holds) > 4 else "")
+        rows.append(html.escape(f"holds {shown}"))
+    rows += [html.escape(note) for note in notes]
+    body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
+
+
+def legend_label(color_by: str) -> str:
+    """A small key for the colour scale in use."""
+    if color_by == "grad":
+        title = "|grad|, log scale"
+        entries = [(fill, text) for _, fill, text in GRAD_BINS] + [(ZERO_FILL, "exactly 0"), (PENDING_FILL, "pending")]
+    else:
+        title = "role"
+        entries = [(fill, role) for role, fill in ROLE_COLORS.items()]
+    rows = [f'<TR><TD COLSPAN="2"><B>{title}</B></TD></TR>']
+    for fill, text in entries:
+        swatch = f'<TD BGCOLOR="{fill}" BORDER="1" WIDTH="18" HEIGHT="12"></TD>'
+        rows.append(f'<TR>{swatch}<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>')
+    return f'<<TABLE BORDER="1" COLOR="#9e9e9e" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{"".join(rows)}</TABLE>>'

@@ -1,0 +1,84 @@
+"""The backward pass one step at a time, replayed on copies of the numbers.
+
+`backward()` visits the nodes in reverse topological order. At each node it knows the node's
+complete gradient (every node that uses it has already passed its share back) and applies the
+chain rule once per input:
+
+    input.grad += local derivative × node.grad
+
+Replaying that walk step by step shows *why* the order matters: a node's gradient is a sum over
+its uses, and it is only complete once every use has been visited. This file replays it without
+touching anyone's `.grad`: the numbers live in a list here, so drawing a step of a graph never
+changes the graph.
+
+Step k means "after k nodes have applied the chain rule". The walk's nodes are the root and every
+node made by an op (a leaf has nobody to pass its gradient to). Step 0 is before the walk: every
+gradient is pending. The root's step seeds d root / d root = 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.autodiff import local_derivatives
+from engine.value import Value
+
+__all__ = ["Walk", "replay_backward"]
+
+PENDING, PARTIAL, FINAL = "pending", "partial", "final"
+
+
+@dataclass
+class Walk:
+    """The state of the backward walk after `step` of `total` steps."""
+
+    step: int
+    total: int
+    grads: list[float | None]  # per node, None while no gradient has reached it
+    status: list[str]  # per node: 'pending', 'partial' (some uses still to come) or 'final'
+    current: int | None  # the node that applied the chain rule in this step
+    fed: list[tuple[int, float, float]]  # (input, local derivative, contribution) of that step
+    widest: int  # the longest gradient text any step of this walk shows, for steady layouts
+
+
+def replay_backward(order: list[Value], parents: list[list[int]], step: int, text) -> Walk:
+    """The walk after `step` steps (clamped to the end); `text(grad, status)` is what a node shows."""
+    n = len(order)
+    root = n - 1
+    steps = [i for i in range(root, -1, -1) if i == root or order[i]._primitive is not None]
+    uses_left = [0] * n
+    for ps in parents:
+        for p in ps:
+            uses_left[p] += 1
+    grads: list[float | None] = [None] * n
+    widest = len(text(None, PENDING))
+    snapshot = None
+    for j, i in enumerate(steps):
+        if j == step:
+            snapshot = _snapshot(step, len(steps), grads, uses_left, steps[j - 1] if j else None, order, parents)
+        if i == root:
+            grads[i] = 1.0  # d root / d root
+            widest = max(widest, len(text(1.0, FINAL)))
+        g = grads[i]
+        for p, local in zip(parents[i], local_derivatives(order[i])):
+            # the chain rule: this use's share of d root / d p
+            before = grads[p]
+            grads[p] = local * g if before is None else before + local * g
+            uses_left[p] -= 1
+            widest = max(widest, len(text(grads[p], FINAL if uses_left[p] == 0 else PARTIAL)))
+    if snapshot is None:
+        last = steps[-1] if step == len(steps) else None
+        snapshot = _snapshot(len(steps), len(steps), grads, uses_left, last, order, parents)
+    snapshot.step = min(step, len(steps))
+    snapshot.widest = widest
+    return snapshot
+
+
+def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
+    status = [PENDING if g is None else (FINAL if uses_left[i] == 0 else PARTIAL) for i, g in enumerate(grads)]
+    fed = []
+    if current is not None:
+        g = grads[current]
+        for p, local in zip(parents[current], local_derivatives(order[current])):
+            fed.append((p, local, local * g))
+    return Walk(step, total, list(grads), status, current, fed, 0)
