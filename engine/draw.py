@@ -377,7 +377,9 @@ def _caption(order, plan: Plan, walk: Walk, bad: dict, step: int | None, check: 
 
 def _name(order: list[Value], i: int) -> str:
     v = order[i]
-    return v.label or (f"the {v.op} node" if v.op else "a leaf")
+    if v.label:
+        return v.label
+    return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
 
 
 def step_caption(order: list[Value], walk: Walk) -> str:
@@ -387,14 +389,16 @@ def step_caption(order: list[Value], walk: Walk) -> str:
     if walk.current is None:
         return f"backward finished after {walk.total} steps: every gradient is final"
     c = walk.current
-    head = f"step {walk.step} of {walk.total}: at {_name(order, c)} (grad {number(walk.grads[c])})"
+    g = number(walk.grads[c])
     if c == len(order) - 1:
-        head += ", seeded with d out/d out = 1"
+        head = f"step {walk.step} of {walk.total}: {_name(order, c)} starts the walk with grad 1 (d out / d out)"
+    else:
+        head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
     if not walk.fed:
-        return head + ", a leaf: nothing to pass on"
-    shares = [f"{_name(order, p)} += {number(local)} × {number(walk.grads[c])}" for p, local, _ in walk.fed[:4]]
+        return head + "; a leaf passes nothing on"
+    shares = [f"{_name(order, p)}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
     more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
-    return head + "; chain rule: " + "; ".join(shares) + more
+    return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more
 
 
 def mismatches(node: Value) -> list[tuple[int, float, float]]:

@@ -1,0 +1,166 @@
+"""The backward walk as frames: an offline HTML player (checked in a real headless browser) and a widget."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from engine import Value
+from engine.animation import backward_animation, backward_frames, backward_widget
+from engine.draw import GraphvizNotFoundError
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
+SVG = "{http://www.w3.org/2000/svg}"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def lecture_neuron() -> Value:
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def grad_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("grad")]
+
+
+def current_boxes(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return [
+        g.find(f"{SVG}title").text
+        for g in root.iter(f"{SVG}g")
+        if {"value", "current"} <= set(g.get("class", "").split())
+    ]
+
+
+@needs_dot
+def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_step():
+    svgs, captions = backward_frames(lecture_neuron())
+    assert len(svgs) == len(captions) == 6  # step 0, then one step per op node (the root's included)
+    assert grad_texts(svgs[0]) == ["grad pending"] * 10
+    assert not any("pending" in t for t in grad_texts(svgs[-1]))
+    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    assert current_boxes(svgs[0]) == []
+    highlighted = [current_boxes(svg) for svg in svgs[1:]]
+    assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
+    assert captions[1].startswith("step 1 of 5: o starts the walk")
+
+
+def test_an_animation_of_too_many_steps_is_refused_with_the_count_and_the_way_out():
+    x = Value(1.0)
+    y = x
+    for _ in range(40):
+        y = y * 1.01
+    with pytest.raises(ValueError, match="40 steps, more than max_steps=20"):
+        backward_frames(y, max_steps=20)
+
+
+def test_options_the_animation_sets_itself_are_refused():
+    with pytest.raises(TypeError, match="'step'"):
+        backward_frames(lecture_neuron(), step=3)
+
+
+def test_rendering_frames_without_graphviz_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFoundError, match="brew install graphviz"):
+        backward_animation(lecture_neuron(), tmp_path / "walk.html")
+
+
+@needs_dot
+def test_the_html_file_holds_every_frame_and_loads_nothing_from_the_network(tmp_path):
+    path = backward_animation(lecture_neuron(), tmp_path / "walk.html", color_by="grad")
+    page = path.read_text(encoding="utf-8")
+    assert page.count("<svg") == 6
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script src" not in page and "@import" not in page
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser_page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no chromium at /usr/bin/chromium")
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            context = browser.new_context(offline=True)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def _highlighted(page) -> str:
+    return page.evaluate("document.querySelector('#stage g.node.value.current title').textContent")
+
+
+@needs_dot
+def test_the_player_loads_offline_without_errors_and_the_slider_moves_the_highlighted_node(browser_page, tmp_path):
+    page = browser_page
+    problems, requests = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    path = backward_animation(lecture_neuron(), tmp_path / "walk.html")
+    page.goto(path.as_uri())
+    assert page.text_content("#counter") == "step 0 of 5"
+    assert page.evaluate("document.querySelectorAll('#stage g.node.value.current').length") == 0
+
+    seen = []
+    for k in (1, 2, 3):
+        page.eval_on_selector("#slider", f"s => {{ s.value = {k}; s.dispatchEvent(new Event('input')); }}")
+        seen.append(_highlighted(page))
+        assert page.text_content("#counter") == f"step {k} of 5"
+    assert len(set(seen)) == 3  # each step highlights a different node
+    assert page.text_content("#caption").startswith("step 3 of 5")
+
+    page.keyboard.press("ArrowRight")  # the arrow keys step too
+    assert page.text_content("#counter") == "step 4 of 5"
+    page.click("#play")  # plays on to the end, where every gradient is final
+    page.wait_for_function("document.getElementById('counter').textContent === 'step 5 of 5'", timeout=10_000)
+    assert "pending" not in page.text_content("#stage")
+    assert problems == []
+    assert all(url.startswith("file://") for url in requests)
+
+
+# --- in a notebook -----------------------------------------------------------------------------
+
+
+@needs_dot
+def test_the_notebook_widget_shows_the_frame_the_slider_points_at():
+    pytest.importorskip("ipywidgets")
+    svgs, captions = backward_frames(lecture_neuron())
+    box = backward_widget(lecture_neuron())
+    controls, caption, picture = box.children
+    _, slider = controls.children
+    assert (slider.min, slider.max) == (0, 5)
+    slider.value = 3
+    assert picture.value == svgs[3] and caption.value == captions[3]
+
+
+@needs_dot
+def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import now raises ImportError
+    shown = backward_widget(lecture_neuron())._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and shown.count("&lt;svg") == 6
