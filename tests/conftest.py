@@ -170,7 +170,12 @@ def programs(draw: st.DrawFn, max_leaves: int = 4, max_steps: int = 10) -> Progr
     return Program(leaves, tuple(steps))
 
 
+class _Dags(SimpleNamespace):
+    def __repr__(self) -> str:  # hypothesis prints the fixture with each failing example
+        return "dags"
+
+
 @pytest.fixture(scope="session")
 def dags() -> SimpleNamespace:
     """Random programs (`dags.programs()`) and the backends that run them (engine, autograd, torch)."""
-    return SimpleNamespace(programs=programs, engine=ENGINE, autograd=_autograd_backend, torch=_torch_backend)
+    return _Dags(programs=programs, engine=ENGINE, autograd=_autograd_backend, torch=_torch_backend)
