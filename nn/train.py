@@ -26,8 +26,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tqdm.auto import tqdm
-
 from engine import Value
 from nn import losses
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
@@ -93,7 +91,8 @@ def fit(
     to what the loss needs (0/1 becomes -1/+1 for hinge).
 
     The default optimizer is micrograd demo's: SGD with a learning rate falling linearly from 1.0
-    to 0.1 over the run. `batch_size=None` uses all samples each step; otherwise each step draws
+    to 0.1 over the run. That suits hinge and the cross entropies on small nets; for 'mse' pass a
+    gentler one, e.g. `optimizer=nn.Adam(model, lr=0.01)`. `batch_size=None` uses all samples each step; otherwise each step draws
     that many without replacement, from a generator seeded by `seed`. `clip` caps the total
     gradient norm (`clip_grad_norm`) before each step. The progress bar shows the live loss and
     accuracy; it is off with `progress=False` and whenever stderr is not a terminal.
@@ -125,6 +124,8 @@ def fit(
     rng = random.Random(seed)
     everything = range(len(X))
     history = History()
+    from tqdm.auto import tqdm  # imported here: `import nn` stays quick for scripts and the CLI
+
     bar = tqdm(range(steps), desc="fit", unit="step", disable=not (progress and _interactive()))
     for k in bar:
         batch = everything if batch_size is None else rng.sample(everything, batch_size)
@@ -205,6 +206,8 @@ def _task(loss: object, y: list) -> tuple[LossFunction, list, Callable[[list, li
 
 
 def _single_output(pred: object, loss: object) -> object:
+    if loss == "mse" and isinstance(pred, list) and len(pred) == 1:
+        return pred[0]
     if loss in ("hinge", "bce"):
         if isinstance(pred, list) and len(pred) == 1:
             return pred[0]
