@@ -92,10 +92,12 @@ def fit(
 
     The default optimizer is micrograd demo's: SGD with a learning rate falling linearly from 1.0
     to 0.1 over the run. That suits hinge and the cross entropies on small nets; for 'mse' pass a
-    gentler one, e.g. `optimizer=nn.Adam(model, lr=0.01)`. `batch_size=None` uses all samples each step; otherwise each step draws
-    that many without replacement, from a generator seeded by `seed`. `clip` caps the total
-    gradient norm (`clip_grad_norm`) before each step. The progress bar shows the live loss and
-    accuracy; it is off with `progress=False` and whenever stderr is not a terminal.
+    gentler one, e.g. `optimizer=nn.Adam(model, lr=0.01)`.
+
+    `batch_size=None` uses all samples each step; otherwise each step draws that many without
+    replacement, from a generator seeded by `seed`. `clip` caps the total gradient norm
+    (`clip_grad_norm`) before each step. The progress bar shows the live loss and accuracy; it is
+    off with `progress=False` and when no one is watching (stderr not a terminal, outside Jupyter).
 
     A loss that becomes nan or inf stops training with FloatingPointError naming the step.
     """
