@@ -46,7 +46,7 @@ from engine.draw_style import (
 from engine.value import Value, topological_order
 from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward
 
-__all__ = ["draw_dot", "GraphvizNotFoundError"]
+__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError"]
 
 _RANKDIRS = ("LR", "TB")
 _COLOR_MODES = (None, "grad", "role")
@@ -75,9 +75,10 @@ def explain_missing_graphviz() -> Iterator[None]:
         raise GraphvizNotFoundError() from e
 
 
-class _Drawing(graphviz.Digraph):
-    # a Digraph in every way (inline display in Jupyter, .source, .pipe(), .render()); only the
-    # error for a missing `dot` program is clearer
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` in every way (inline display in Jupyter, .source, .pipe(), .render()),
+    except that rendering without Graphviz raises GraphvizNotFoundError saying how to install it."""
+
     def pipe(self, *args, **kwargs):
         with explain_missing_graphviz():
             return super().pipe(*args, **kwargs)
@@ -146,7 +147,7 @@ def draw_dot(
         bad = {i: m for i, v in enumerate(order) if v._primitive is not None for m in [mismatches(v)] if m}
     roles = _roles(order, parameters) if color_by == "role" else None
 
-    dot = _Drawing(format=format, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"})
+    dot = Drawing(format=format, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"})
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", color="#555555", arrowsize="0.7")
     steady = walk.widest if step is not None else 0
