@@ -217,7 +217,7 @@ class Layer(Module):
         self._scopes = [f"neurons.{j}" for j in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        x = _as_inputs(x, len(self.neurons[0].w), "Layer")
+        x = _lifted(_as_inputs(x, len(self.neurons[0].w), "Layer"))
         out = []
         for name, neuron in zip(self._scopes, self.neurons):
             with scope(name):
@@ -267,6 +267,7 @@ class MLP(Module):
         self.sizes = sizes
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = _lifted(_as_inputs(x, self.sizes[0], "MLP"))  # outside every layer: the inputs belong to the caller
         for name, layer in zip(self._scopes, self.layers):
             with scope(name):
                 x = layer(x)
@@ -332,6 +333,14 @@ def _as_inputs(x: object, n: int, who: str) -> Sequence[Value | float]:
     if len(x) != n:
         raise ValueError(f"{who} expects {n} input(s), got {len(x)}")
     return x
+
+
+def _lifted(x: Sequence[Value | float]) -> Sequence[Value]:
+    """Numbers become input leaves x0, x1, ... once, so all neurons share them (as in micrograd's
+    demo, which wraps its inputs in Values) instead of each neuron making its own copies."""
+    if all(type(xi) is Value for xi in x):
+        return x
+    return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(x)]
 
 
 def _public_attributes(module: Module) -> list[tuple[str, object]]:

@@ -212,6 +212,14 @@ def test_every_node_made_inside_a_neuron_carries_its_path():
     assert sum(v.op == "*" for v in interior if v.scope == "layers.1.neurons.1") == len(neuron.w)
 
 
+def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():
+    from engine import topological_order
+
+    model = MLP(2, [4, 1], seed=0)
+    leaves = [v for v in topological_order(model([0.5, -1.0])) if v.is_leaf() and not v.label.startswith(("w", "b"))]
+    assert [(v.label, v.data, v.scope) for v in leaves] == [("x0", 0.5, ""), ("x1", -1.0, "")]
+
+
 def test_named_parameters_are_the_dotted_paths_in_micrograd_order():
     model = MLP(2, [16, 16, 1], seed=0)
     names = [name for name, _ in model.named_parameters()]
