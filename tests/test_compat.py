@@ -1,0 +1,239 @@
+"""Code written for micrograd and for the "spelled-out intro to backprop" lecture runs unchanged.
+
+micrograd's own two tests compare it with PyTorch; they are rewritten here with the import
+changed (and PyTorch in float64). The lecture's code uses the node's private-looking names
+(`_prev`, `_op`, `_backward`) and labels; those are part of the API for exactly this reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine import Value
+
+# --- micrograd's test suite, against PyTorch ---------------------------------------------------
+
+
+def _sanity_check(x):
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    return y
+
+
+def _more_ops(a, b):
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+@pytest.mark.torch
+def test_micrograds_sanity_check_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x = Value(-4.0)
+    y = _sanity_check(x)
+    y.backward()
+    tx = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    ty = _sanity_check(tx)
+    ty.backward()
+    # micrograd asserts exact equality here; every step is exact in float64, so it holds
+    assert y.data == ty.data.item()
+    assert x.grad == tx.grad.item()
+
+
+@pytest.mark.torch
+def test_micrograds_more_ops_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = Value(-4.0), Value(2.0)
+    g = _more_ops(a, b)
+    g.backward()
+    ta = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    tg = _more_ops(ta, tb)
+    tg.backward()
+    tol = 1e-6  # micrograd's tolerance
+    assert abs(g.data - tg.data.item()) < tol
+    assert abs(a.grad - ta.grad.item()) < tol
+    assert abs(b.grad - tb.grad.item()) < tol
+    # and in fact to float64 rounding
+    assert g.data == pytest.approx(tg.data.item(), rel=1e-14)
+    assert a.grad == pytest.approx(ta.grad.item(), rel=1e-14)
+    assert b.grad == pytest.approx(tb.grad.item(), rel=1e-14)
+
+
+def test_micrograds_sanity_check_gives_its_hand_derivable_numbers():
+    # z = 3x + 2 = -10, q = relu(z) + zx = 40, h = relu(z^2) = 100, y = h + q + qx = -20;
+    # dy/dx = dh/dx + (1 + x) dq/dx + q with dq/dx = 6x + 2 (relu(z) is off), dh/dx = 2z·3
+    x = Value(-4.0)
+    y = _sanity_check(x)
+    y.backward()
+    assert y.data == -20.0
+    assert x.grad == 2 * -10 * 3 + (1 - 4) * (6 * -4 + 2) + 40
+
+
+# --- the lecture: labels, a hand-written graph drawing, the by-hand backward walk ------------------
+
+
+def _lecture_neuron(tanh):
+    x1 = Value(2.0, label="x1")
+    x2 = Value(0.0, label="x2")
+    w1 = Value(-3.0, label="w1")
+    w2 = Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = tanh(n)
+    o.label = "o"
+    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, x1w1=x1w1, x2w2=x2w2, x1w1x2w2=x1w1x2w2, n=n)
+
+
+def _tanh_as_exp(n):
+    e = (2 * n).exp()
+    return (e - 1) / (e + 1)
+
+
+LECTURE_GRADS = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}
+
+
+def _trace(root):
+    # the lecture's style: collect nodes and edges by following _prev
+    nodes, edges = set(), set()
+
+    def visit(v):
+        if v in nodes:
+            return
+        nodes.add(v)
+        for parent in v._prev:
+            edges.add((parent, v))
+            visit(parent)
+
+    visit(root)
+    return nodes, edges
+
+
+def _draw_dot(root):
+    from graphviz import Digraph
+
+    graph = Digraph(format="svg", graph_attr={"rankdir": "LR"})
+    nodes, edges = _trace(root)
+    for n in nodes:
+        uid = str(id(n))
+        record = "{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad)  # noqa: UP031 (as the lecture writes it)
+        graph.node(name=uid, label=record, shape="record")
+        if n._op:
+            graph.node(name=uid + n._op, label=n._op)
+            graph.edge(uid + n._op, uid)
+    for parent, child in edges:
+        graph.edge(str(id(parent)), str(id(child)) + child._op)
+    return graph
+
+
+def test_the_lectures_by_hand_backward_walk_gives_its_numbers():
+    o, v = _lecture_neuron(Value.tanh)
+    assert o.data == pytest.approx(math.sqrt(0.5), rel=1e-12)
+    o.grad = 1.0
+    o._backward()
+    assert v["n"].grad == pytest.approx(0.5, rel=1e-12)  # 1 - o^2
+    v["n"]._backward()
+    v["b"]._backward()  # a leaf: nothing to do, and no error
+    v["x1w1x2w2"]._backward()
+    v["x2w2"]._backward()
+    v["x1w1"]._backward()
+    for name, expected in LECTURE_GRADS.items():
+        assert v[name].grad == pytest.approx(expected, rel=1e-12, abs=1e-15), name
+
+
+def test_the_lectures_topological_sort_then_backward_walk_gives_its_numbers():
+    o, v = _lecture_neuron(Value.tanh)
+    topo, visited = [], set()
+
+    def build_topo(node):
+        if node not in visited:
+            visited.add(node)
+            for child in node._prev:
+                build_topo(child)
+            topo.append(node)
+
+    build_topo(o)
+    o.grad = 1.0
+    for node in reversed(topo):
+        node._backward()
+    for name, expected in LECTURE_GRADS.items():
+        assert v[name].grad == pytest.approx(expected, rel=1e-12, abs=1e-15), name
+
+
+@pytest.mark.parametrize("tanh", [Value.tanh, _tanh_as_exp], ids=["tanh", "(e - 1)/(e + 1)"])
+def test_the_lectures_neuron_backward_gives_its_numbers_with_either_tanh(tanh):
+    o, v = _lecture_neuron(tanh)
+    o.backward()
+    assert o.data == pytest.approx(math.sqrt(0.5), rel=1e-12)
+    for name, expected in LECTURE_GRADS.items():
+        assert v[name].grad == pytest.approx(expected, rel=1e-12, abs=1e-15), name
+
+
+def test_the_lectures_draw_dot_runs_and_shows_every_label_and_op():
+    o, _ = _lecture_neuron(Value.tanh)
+    o.backward()
+    graph = _draw_dot(o)
+    source = graph.source
+    for label in ["x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"]:
+        assert f"{{ {label} | data" in source, label
+    assert "data 0.7071 | grad 1.0000" in source
+    assert "data 2.0000 | grad -1.5000" in source
+    for op in ["+", "*", "tanh"]:
+        assert f'label="{op}"' in source or f"label={op}" in source, op
+    nodes, edges = _trace(o)
+    assert (len(nodes), len(edges)) == (10, 9)
+
+
+def test_the_lectures_drawing_renders_with_graphvizs_dot():
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    o, _ = _lecture_neuron(_tanh_as_exp)
+    svg = _draw_dot(o).pipe(format="svg").decode()
+    assert svg.lstrip().startswith("<?xml") and "x1*w1" in svg
+
+
+def test_the_lectures_first_examples_run():
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f
+    L.label = "L"
+    assert L.data == -8.0
+    assert d._prev and set(d._prev) == {e, c} and d._op == "+"
+    L.backward()
+    assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+    # the lecture's fixed bug: a node used twice must get both contributions
+    x = Value(3.0, label="x")
+    y = x + x
+    y.backward()
+    assert x.grad == 2.0
+    # and its operator tour: numbers on either side, division, powers, exp
+    assert (Value(2.0) + 1).data == 3.0 and (2 * Value(2.0)).data == 4.0
+    assert (Value(2.0) / Value(4.0)).data == 0.5 and (Value(2.0) - 1).data == 1.0
+    assert (Value(2.0) ** 3).data == 8.0 and Value(1.0).exp().data == pytest.approx(math.e, rel=1e-15)
