@@ -295,10 +295,12 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         chain.setdefault(box[path], []).append(path)
     graphs = {}
     for key, paths in chain.items():
-        # titled by the most specific module path in it: one ending in an index, or one holding nodes
-        named = [p for p in paths if place.get(p) or p.rpartition(".")[2].isdigit()]
+        # titled by the most specific module path in it: one ending in an index (a module in a
+        # list, like layers.1), else one holding nodes, else the outermost
+        indexed = [p for p in paths if p.rpartition(".")[2].isdigit()]
+        holding = [p for p in paths if place.get(p)]
         sub = graphviz.Digraph(name=f"cluster_{key}")
-        sub.attr(label=named[-1] if named else key, style="rounded", color="#9e9e9e", fontcolor="#616161")
+        sub.attr(label=(indexed or holding or [key])[-1], style="rounded", color="#9e9e9e", fontcolor="#616161")
         sub.attr(fontsize="11", labeljust="l")
         for p in paths:
             for name, attrs in place.get(p, []):

@@ -322,6 +322,29 @@ def test_the_65k_node_demo_loss_renders_within_the_budget_and_accounts_for_every
     assert shown + hidden + folded == total  # nothing vanished without a note
     titles = {texts(g)[0] for g in summaries}
     assert any(t.startswith("sample.") for t in titles) and any(t.startswith("layers.") for t in titles)
+    # a box holding only one sub-scope's boxes is titled by the module path (sample.0), not sample.0.layers
+    clusters = [texts(g)[0] for g in groups(svg, "cluster")]
+    assert "sample.0" in clusters and not any(c.endswith(".layers") for c in clusters)
+
+
+@needs_dot
+def test_micrograd_demo_loss_built_with_nn_draws_as_module_boxes_within_the_budget():
+    nn = pytest.importorskip("nn")
+    random.seed(1337)
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1])
+    scores = [model(x) for x in X]
+    loss = nn.losses.hinge(scores, [1 if c == 1 else -1 for c in y])
+    loss = loss + 1e-4 * sum(p * p for p in model.parameters())
+    loss.backward()
+    total = len(topological_order(loss))
+    assert total > 60_000
+    svg = render(draw_dot(loss, max_nodes=250))
+    summaries = groups(svg, "summary")
+    assert len(groups(svg, "value")) + len(groups(svg, "op")) + len(summaries) <= 250
+    shown, said_total, hidden, _, folded = _caption_numbers(svg)
+    assert said_total == total and shown + hidden + folded == total
+    assert {"layers.0", "layers.1"} <= {texts(g)[0] for g in groups(svg, "cluster")}
 
 
 @needs_dot
