@@ -68,9 +68,9 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
             dot.subgraph(row)
     dot.attr(
         label=(
-            "gradient flows from the loss back to the input (arrows; thinner = less gradient). "
-            f"vanishing: mean |grad| below {VANISHING_RATIO:g} × the largest layer's; "
-            f"exploding: mean |grad| above {EXPLODING_GRAD:g} or not finite\n"
+            r"gradient flows from the loss back to the input (arrows; thinner = less gradient)\l"
+            rf"vanishing: mean |grad| below {VANISHING_RATIO:g} × the largest layer's\l"
+            rf"exploding: mean |grad| above {EXPLODING_GRAD:g}, or not finite\l"
         ),
         labelloc="b",
         labeljust="l",
