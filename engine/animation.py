@@ -20,9 +20,9 @@ from pathlib import Path
 
 import graphviz
 
-from engine.draw import draw_dot, explain_missing_graphviz, step_caption
+from engine.draw import draw_dot, explain_missing_graphviz
 from engine.value import Value, topological_order
-from engine.walkthrough import replay_backward
+from engine.walkthrough import replay_backward, step_caption
 
 __all__ = ["backward_animation", "backward_widget", "backward_frames"]
 

@@ -44,7 +44,7 @@ from engine.draw_style import (
     value_label,
 )
 from engine.value import Value, topological_order
-from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward
+from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError"]
 
@@ -256,7 +256,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
 
 def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
     notes = []
-    if walk.step or walk.total:
+    if walk.total:  # a step of the walk is drawn
         done = sum(1 for i in s.members if walk.status[i] == FINAL)
         notes.append(f"{done:,} of {len(s.members):,} gradients final")
     wrong = sum(1 for i in s.members if i in bad)
@@ -376,32 +376,6 @@ def _caption(order, plan: Plan, walk: Walk, bad: dict, step: int | None, check: 
             text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
         lines.append(text)
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def _name(order: list[Value], i: int) -> str:
-    v = order[i]
-    if v.label:
-        return v.label
-    return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
-
-
-def step_caption(order: list[Value], walk: Walk) -> str:
-    """One line saying what the walk did in its latest step (the animation shows it too)."""
-    if walk.step == 0:
-        return f"step 0 of {walk.total}: before backward, every gradient is pending"
-    if walk.current is None:
-        return f"backward finished after {walk.total} steps: every gradient is final"
-    c = walk.current
-    g = number(walk.grads[c])
-    if c == len(order) - 1:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} starts the walk with grad 1 (d out / d out)"
-    else:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
-    if not walk.fed:
-        return head + "; a leaf passes nothing on"
-    shares = [f"{_name(order, p)}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
-    more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
-    return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more
 
 
 def mismatches(node: Value) -> list[tuple[int, float, float]]:

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.autodiff import local_derivatives
+from engine.draw_style import number
 from engine.value import Value
 
-__all__ = ["Walk", "replay_backward"]
+__all__ = ["Walk", "replay_backward", "step_caption"]
 
 PENDING, PARTIAL, FINAL = "pending", "partial", "final"
 
@@ -82,3 +83,29 @@ def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
         for p, local in zip(parents[current], local_derivatives(order[current])):
             fed.append((p, local, local * g))
     return Walk(step, total, list(grads), status, current, fed, 0)
+
+
+def _name(order: list[Value], i: int) -> str:
+    v = order[i]
+    if v.label:
+        return v.label
+    return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
+
+
+def step_caption(order: list[Value], walk: Walk) -> str:
+    """One line saying what the walk did in its latest step (the animation shows it too)."""
+    if walk.step == 0:
+        return f"step 0 of {walk.total}: before backward, every gradient is pending"
+    if walk.current is None:
+        return f"backward finished after {walk.total} steps: every gradient is final"
+    c = walk.current
+    g = number(walk.grads[c])
+    if c == len(order) - 1:
+        head = f"step {walk.step} of {walk.total}: {_name(order, c)} starts the walk with grad 1 (d out / d out)"
+    else:
+        head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
+    if not walk.fed:
+        return head + "; a leaf passes nothing on"
+    shares = [f"{_name(order, p)}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
+    more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
+    return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more
