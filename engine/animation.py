@@ -20,7 +20,7 @@ from pathlib import Path
 
 import graphviz
 
-from engine.draw import draw_dot, explain_missing_graphviz
+from engine.draw import _explain_missing_graphviz, draw_dot
 from engine.value import Value, topological_order
 from engine.walkthrough import replay_backward, step_caption
 
@@ -98,7 +98,7 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
         # no caption inside the picture: its width could shift the layout; the player shows it
         sources.append(draw_dot(root, step=k, title="", **options).source)
         captions.append(step_caption(order, replay_backward(order, parents, k, lambda g, s: "")))
-    with explain_missing_graphviz():
+    with _explain_missing_graphviz():
         out = graphviz.pipe("dot", "svg", "\n".join(sources).encode("utf-8")).decode("utf-8")
     svgs = [part[part.index("<svg") :].strip() for part in out.split("<?xml")[1:]]
     if len(svgs) != len(sources):

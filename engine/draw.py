@@ -65,7 +65,7 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 
 @contextmanager
-def explain_missing_graphviz() -> Iterator[None]:
+def _explain_missing_graphviz() -> Iterator[None]:
     """Turn graphviz's bare 'failed to execute' into an error saying how to install Graphviz."""
     try:
         yield
@@ -80,15 +80,15 @@ class Drawing(graphviz.Digraph):
     except that rendering without Graphviz raises GraphvizNotFoundError saying how to install it."""
 
     def pipe(self, *args, **kwargs):
-        with explain_missing_graphviz():
+        with _explain_missing_graphviz():
             return super().pipe(*args, **kwargs)
 
     def render(self, *args, **kwargs):
-        with explain_missing_graphviz():
+        with _explain_missing_graphviz():
             return super().render(*args, **kwargs)
 
     def view(self, *args, **kwargs):
-        with explain_missing_graphviz():
+        with _explain_missing_graphviz():
             return super().view(*args, **kwargs)
 
 

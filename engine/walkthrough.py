@@ -13,7 +13,8 @@ changes the graph.
 
 Step k means "after k nodes have applied the chain rule". The walk's nodes are the root and every
 node made by an op (a leaf has nobody to pass its gradient to). Step 0 is before the walk: every
-gradient is pending. The root's step seeds d root / d root = 1.
+gradient is pending. The root's step seeds d root / d root = 1. Hooks (`register_hook`) are not
+called: a replay must not run anyone's side effects; the numbers are those of a plain backward.
 """
 
 from __future__ import annotations
