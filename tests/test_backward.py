@@ -192,7 +192,7 @@ def test_backward_of_a_deep_chain_needs_no_stack_even_under_a_tiny_recursion_lim
 
 # --- random compositions against independent engines ------------------------------------------
 
-_random_graphs = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+_random_graphs = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 
 
 @_random_graphs
