@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+from engine.animation import backward_animation, backward_frames, backward_widget
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
+from engine.draw import Drawing, GraphvizNotFoundError, draw_dot
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
-from engine.value import Value, topological_order  # noqa: I001  (the node first: ops build Values)
+from engine.value import Value, topological_order
 
 __all__ = [
     "Value",
@@ -30,4 +32,10 @@ __all__ = [
     "gradcheck",
     "GradcheckError",
     "local_derivatives",
+    "draw_dot",
+    "Drawing",
+    "GraphvizNotFoundError",
+    "backward_animation",
+    "backward_frames",
+    "backward_widget",
 ]

@@ -27,8 +27,8 @@ import operator
 from collections.abc import Callable
 from functools import lru_cache
 
-from engine.modes import _mode, _note_creation
-from engine.value import _MANY, Value, _lift, _new
+from engine.modes import _modes_in_use
+from engine.value import _MANY, Value, _attach, _lift, _new
 
 __all__ = [
     "Primitive",
@@ -116,46 +116,43 @@ def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    grad_enabled, anomaly, meta = _mode.get()
-    if grad_enabled:
-        out._primitive = primitive
-        n = len(inputs)
-        if n == 1:
-            out._a, out._b = inputs[0], None
-        elif n == 2:
-            out._a, out._b = inputs
-        else:
-            out._a, out._b = tuple(inputs), _MANY
+    n = len(inputs)
+    if n == 1:
+        a, b = inputs[0], None
+    elif n == 2:
+        a, b = inputs
     else:
-        out._primitive = out._a = out._b = None
-    out._meta = meta
-    if anomaly:
-        _note_creation(out, primitive, inputs)
+        a, b = tuple(inputs), _MANY
+    if _modes_in_use[0]:
+        return _attach(out, primitive, a, b)
+    out._primitive = primitive
+    out._a = a
+    out._b = b
+    out._meta = None
     return out
 
 
 def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
-    # the hot path for Value + Value and Value * Value: no argument checking, no list
+    # the hot path for a two-input op on two Values: no argument checking, no list
     forward = primitive.forward
 
     def apply(a: Value, b: Value) -> Value:
         out = _new(Value)
         out.data = forward(a.data, b.data)
         out.grad = 0.0
-        grad_enabled, anomaly, meta = _mode.get()
-        if grad_enabled:
-            out._primitive, out._a, out._b = primitive, a, b
-        else:
-            out._primitive = out._a = out._b = None
-        out._meta = meta
-        if anomaly:
-            _note_creation(out, primitive, (a, b))
+        if _modes_in_use[0]:
+            return _attach(out, primitive, a, b)
+        out._primitive = primitive
+        out._a = a
+        out._b = b
+        out._meta = None
         return out
 
     return apply
 
 
 def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
+    # the hot path for a one-input op: a float gives a float, a Value a new node
     forward = primitive.forward
 
     def apply(x: Value | float) -> Value | float:
@@ -164,14 +161,12 @@ def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
         out = _new(Value)
         out.data = forward(x.data)
         out.grad = 0.0
-        grad_enabled, anomaly, meta = _mode.get()
-        if grad_enabled:
-            out._primitive, out._a, out._b = primitive, x, None
-        else:
-            out._primitive = out._a = out._b = None
-        out._meta = meta
-        if anomaly:
-            _note_creation(out, primitive, (x,))
+        if _modes_in_use[0]:
+            return _attach(out, primitive, x, None)
+        out._primitive = primitive
+        out._a = x
+        out._b = None
+        out._meta = None
         return out
 
     apply.primitive = primitive
@@ -300,8 +295,9 @@ def power(x: Value | float, k: float) -> Value | float:
 
 
 def _pow_derivative(out, a, b):
-    # d a^b/da = b a^(b-1);  d a^b/db = a^b log a  (0 where a = 0 and b >= 0, as in PyTorch)
-    d_base = b * pow(a, b - 1) if not (b >= 0 and b <= 0) else 0.0
+    # d a^b/da = b a^(b-1) (0 at a = b = 0, where it reads 0 * inf);  d a^b/db = a^b log a
+    # (0 where a = 0 and b >= 0, as in PyTorch)
+    d_base = b * pow(a, b - 1) if not (b >= 0 and b <= 0 and a >= 0 and a <= 0) else 0.0
     d_exponent = out * log(a) if not (a >= 0 and a <= 0 and b >= 0) else 0.0
     return d_base, d_exponent
 

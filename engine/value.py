@@ -15,10 +15,11 @@ cyclic garbage collector.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable
 
-from engine.modes import Meta, _complain_if_not_finite, _mode, _note_creation
+from engine.modes import Meta, _complain_if_not_finite, _mode, _modes_in_use, _note_creation
 
 __all__ = ["Value", "topological_order"]
 
@@ -45,7 +46,7 @@ class Value:
         self.data = data
         self.grad = 0.0
         self._primitive = self._a = self._b = None
-        meta = _mode.get().meta
+        meta = _mode.get().meta if _modes_in_use[0] else None
         if label:
             if not isinstance(label, str):
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -146,12 +147,31 @@ class Value:
             self._backward_with_hooks(order, hooked, gradient)
             return
         self.grad += gradient
-        anomaly = _mode.get().anomaly
-        for v in reversed(order):
-            if v._primitive is not None:
-                v._backward()
-                if anomaly:
+        if _mode.get().anomaly:
+            for v in reversed(order):
+                if v._primitive is not None:
+                    v._backward()
                     _complain_if_not_finite(v)
+            return
+        # Value._backward for every node, written out here: a method call per node would cost
+        # a fifth of the whole backward pass.
+        for v in reversed(order):
+            primitive = v._primitive
+            if primitive is None:
+                continue
+            g = v.grad
+            a, b = v._a, v._b
+            # the chain rule: d root/d parent += d root/d v * d v/d parent
+            if b is None:
+                a.grad += primitive.derivative(v.data, a.data) * g
+            elif b is _MANY:
+                local = primitive.derivative(v.data, *[p.data for p in a])
+                for parent, d in zip(a, local):
+                    parent.grad += d * g
+            else:
+                da, db = primitive.derivative(v.data, a.data, b.data)
+                a.grad += da * g
+                b.grad += db * g
 
     def _backward_with_hooks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
         # A hook sees the node's complete gradient of *this* backward: for a leaf, that is
@@ -228,14 +248,12 @@ class Value:
         out = _new(Value)
         out.data = _add_forward(self.data, other.data)
         out.grad = 0.0
-        grad_enabled, anomaly, meta = _mode.get()
-        if grad_enabled:
-            out._primitive, out._a, out._b = _add, self, other
-        else:
-            out._primitive = out._a = out._b = None
-        out._meta = meta
-        if anomaly:
-            _note_creation(out, _add, (self, other))
+        if _modes_in_use[0]:
+            return _attach(out, _add, self, other)
+        out._primitive = _add
+        out._a = self
+        out._b = other
+        out._meta = None
         return out
 
     def __radd__(self, other: float) -> Value:
@@ -250,14 +268,12 @@ class Value:
         out = _new(Value)
         out.data = _mul_forward(self.data, other.data)
         out.grad = 0.0
-        grad_enabled, anomaly, meta = _mode.get()
-        if grad_enabled:
-            out._primitive, out._a, out._b = _mul, self, other
-        else:
-            out._primitive = out._a = out._b = None
-        out._meta = meta
-        if anomaly:
-            _note_creation(out, _mul, (self, other))
+        if _modes_in_use[0]:
+            return _attach(out, _mul, self, other)
+        out._primitive = _mul
+        out._a = self
+        out._b = other
+        out._meta = None
         return out
 
     def __rmul__(self, other: float) -> Value:
@@ -294,7 +310,10 @@ class Value:
             return self * other**-1
         if not isinstance(other, numbers.Real):
             return NotImplemented
-        return self * power(other, -1)  # a number's reciprocal is a float constant (IEEE: 1/0 = inf)
+        reciprocal = power(other, -1)  # a number's reciprocal is a float constant, as in micrograd
+        if reciprocal in (math.inf, -math.inf) and _mode.get().anomaly:
+            raise FloatingPointError(f"/ produced {reciprocal * self.data!r} from {self.data!r} / {other!r}")
+        return self * reciprocal
 
     def __rtruediv__(self, other: float) -> Value:
         if not isinstance(other, numbers.Real):
@@ -361,8 +380,27 @@ def _real(x: object) -> float:
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return float(x)
     kind = type(x).__name__
+    if type(x).__module__ == "numpy":
+        if kind in ("bool", "bool_"):  # numpy's bool is not a numbers.Real, but it is a real number
+            return float(x)
+        kind = f"numpy.{kind}"
     hint = " (use its .data, or .detach() for a new leaf)" if isinstance(x, Value) else ""
     raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")
+
+
+def _attach(out: Value, primitive: object, a: Value, b: Value | None) -> Value:
+    """Record how `out` was made, as this thread's mode says (no_grad, anomaly, scope)."""
+    grad_enabled, anomaly, meta = _mode.get()
+    if grad_enabled:
+        out._primitive = primitive
+        out._a = a
+        out._b = b
+    else:
+        out._primitive = out._a = out._b = None
+    out._meta = meta
+    if anomaly:
+        _note_creation(out, primitive, a if b is _MANY else (a,) if b is None else (a, b))
+    return out
 
 
 def _lift(x: object) -> Value:
@@ -380,7 +418,7 @@ def topological_order(root: Value) -> list[Value]:
     """Every node reachable from `root`, each after all of its parents (root last).
 
     The one graph walk: backward, grad, drawing and compiling all use it. It is iterative, so a
-    chain a million nodes deep needs no recursion; parents are visited in operand order, so the
+    chain a million nodes deep needs no recursion, and it visits parents in a fixed order, so the
     order is the same every run.
 
     >>> a = Value(1.0); b = a + a; c = b * b
@@ -406,18 +444,27 @@ def topological_order(root: Value) -> list[Value]:
         push(v)
         push(None)
         b = v._b
-        # parents are pushed last-operand-first, so the first operand is walked first
-        if b is None:
-            if a not in seen:
-                push(a)
-        elif b is _MANY:
+        # a leaf parent is finished at once; others are pushed last-operand-first
+        if b is _MANY:
             for p in reversed(a):
                 if p not in seen:
-                    push(p)
-        else:
-            if b not in seen:
+                    if p._a is None:
+                        visit(p)
+                        finish(p)
+                    else:
+                        push(p)
+            continue
+        if b is not None and b not in seen:
+            if b._a is None:
+                visit(b)
+                finish(b)
+            else:
                 push(b)
-            if a not in seen:
+        if a not in seen:
+            if a._a is None:
+                visit(a)
+                finish(a)
+            else:
                 push(a)
     return order
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from nn import losses, optim
 from nn.data import make_blobs, make_circles, make_moons, make_spirals
+from nn.flow import draw_grad_flow, plot_grad_flow
 from nn.health import LayerStats, clip_grad_norm, clip_grad_value, grad_stats
 from nn.io import load, save
 from nn.module import MLP, Layer, Module, Neuron
@@ -45,4 +46,6 @@ __all__ = [
     "LayerStats",
     "save",
     "load",
+    "draw_grad_flow",
+    "plot_grad_flow",
 ]

@@ -1,0 +1,162 @@
+"""Benchmark: micrograd's demo loop on micrograd, on chainrule, and on plain floats, side by side.
+
+    python bench/run.py [--steps 100] [--micrograd-steps 5] [--markdown]
+
+Every variant runs in this one process on the same data with the same seed, so the ratios
+compare like with like. micrograd is the PyPI package (`pip install micrograd`, the `bench`
+extra); without it its column is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import floor  # noqa: E402
+import workload  # noqa: E402
+
+from engine import Value, topological_order  # noqa: E402
+
+
+class GcClock:
+    """Time spent in the cyclic garbage collector while the block runs."""
+
+    def __enter__(self):
+        self.seconds = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+        return self
+
+    def _callback(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
+
+
+def time_steps(run_step, steps):
+    """Seconds per step (mean over `steps`), GC share, and the per-step losses."""
+    losses = []
+    with GcClock() as clock:
+        start = time.perf_counter()
+        for k in range(steps):
+            losses.append(run_step(k))
+        elapsed = time.perf_counter() - start
+    return elapsed / steps, clock.seconds / elapsed, losses
+
+
+def bench_values(Value, steps, X, y):
+    random.seed(1337)
+    model = workload.value_mlp(Value)
+    return time_steps(lambda k: workload.demo_step(model, Value, X, y, k)[0], steps)
+
+
+def bench_floor(steps, X, y):
+    random.seed(1337)
+    layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
+    return time_steps(lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0], steps)
+
+
+def graph_nodes(X, y):
+    random.seed(1337)
+    model = workload.value_mlp(Value)
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    total = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+    return len(topological_order(total))
+
+
+def bytes_per_op_node(Value, n=100_000):
+    """tracemalloc over the chain y = y * c + d (2n op nodes), before and after backward."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    y = Value(1.0)
+    for _ in range(n):
+        y = y * 1.0001 + 0.5
+    built = tracemalloc.get_traced_memory()[0] - base
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * n))  # micrograd's backward recurses
+    try:
+        y.backward()
+        after = tracemalloc.get_traced_memory()[0] - base
+    except RecursionError:
+        after = float("nan")
+    tracemalloc.stop()
+    return built / (2 * n), after / (2 * n)
+
+
+def scaling(sizes=(10**3, 10**4, 10**5, 10**6)):
+    """Backward time and memory against graph size, for a chain of alternating * and +."""
+    rows = []
+    for n in sizes:
+        y = Value(1.0)
+        for _ in range(n // 4):  # each step makes 2 op nodes and 2 constant leaves
+            y = y * 1.0001 + 0.5
+        start = time.perf_counter()
+        y.backward()
+        rows.append((n, time.perf_counter() - start))
+        del y
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100, help="steps for chainrule and the floor")
+    parser.add_argument("--micrograd-steps", type=int, default=5, help="steps for micrograd (about 1.5 s each)")
+    parser.add_argument("--no-scaling", action="store_true")
+    args = parser.parse_args()
+
+    X, y = workload.moons(100, 0.1, seed=0)
+    results = {}
+    results["plain floats, hand-derived backward (the floor)"] = bench_floor(args.steps, X, y)
+    results["chainrule Value, micrograd's graph"] = bench_values(Value, args.steps, X, y)
+    try:
+        from micrograd.engine import Value as MicrogradValue
+    except ImportError:
+        MicrogradValue = None
+        print("micrograd is not installed (pip install micrograd): its column is skipped")
+    if MicrogradValue is not None:
+        results["micrograd 0.1.0"] = bench_values(MicrogradValue, args.micrograd_steps, X, y)
+
+    floor_s = results["plain floats, hand-derived backward (the floor)"][0]
+    micro = results.get("micrograd 0.1.0")
+    print(f"\nmicrograd's demo step: 100 moons points, MLP(2,[16,16,1]), hinge + L2, SGD — {graph_nodes(X, y)} nodes")
+    print("| variant | ms / step | × floor | micrograd × faster | time in GC |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (seconds, gc_share, _) in results.items():
+        speedup = f"{micro[0] / seconds:.1f}" if micro else "–"
+        print(f"| {name} | {seconds * 1e3:.1f} | {seconds / floor_s:.1f} | {speedup} | {gc_share:.0%} |")
+    if micro:
+        ours = results["chainrule Value, micrograd's graph"][2]
+        k = len(micro[2])
+        diff = max(abs(a - b) for a, b in zip(ours[:k], micro[2]))
+        print(f"\nsame seed, same data: largest loss difference to micrograd over {k} steps: {diff:.1e}")
+
+    print("\nbytes per op node, chain y = y*c + d of 10^5 steps (tracemalloc, graph as built / after backward):")
+    print(f"  chainrule: {bytes_per_op_node(Value)[0]:.0f} / {bytes_per_op_node(Value)[1]:.0f}")
+    if MicrogradValue is not None:
+        built, after = bytes_per_op_node(MicrogradValue)
+        print(f"  micrograd: {built:.0f} / {after:.0f}")
+
+    if not args.no_scaling:
+        print("\nbackward time against graph size (chain of * and +):")
+        print("| nodes | backward ms | µs / node |")
+        print("|---:|---:|---:|")
+        for n, seconds in scaling():
+            print(f"| {n:,} | {seconds * 1e3:.1f} | {seconds / n * 1e6:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
