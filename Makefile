@@ -36,8 +36,19 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null || true; \
 	  else echo "note: no chromium found; the browser test of the animation will be skipped"; fi; }
 
+# the demo: train on moons (progress bar, accuracy), then a decision-boundary picture, the lecture's
+# neuron with every gradient, and its backward pass step by step, all in out/
 demo: $(STAMP) graphviz
-	$(PY) -m engine
+	@mkdir -p out
+	$(VENV)/bin/chainrule train --dataset moons --hidden 16,16 --steps 100 --seed 0 --plot out/moons.png --save out/moons.json
+	$(VENV)/bin/chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o out/neuron.svg
+	@$(VENV)/bin/chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o out/neuron.html > /dev/null
+	@echo
+	@echo "Demo done. Open:"
+	@echo "  $(CURDIR)/out/moons.png    the decision boundary the network learned"
+	@echo "  $(CURDIR)/out/neuron.svg   a neuron's graph with every value and gradient"
+	@echo "  $(CURDIR)/out/neuron.html  its backward pass, one chain-rule step at a time (any browser)"
+	@echo "More: $(VENV)/bin/chainrule --help   (e.g. chainrule gradflow -o out/flow.svg)"
 
 test: $(STAMP) graphviz browser
 	$(PY) -m ruff check .
