@@ -419,6 +419,26 @@ def test_a_diverging_run_fails_with_advice_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--dataset", "circles", "--loss", "bce"],
+        ["--dataset", "spirals", "--classes", "3", "--loss", "cross_entropy", "--noise", "0"],
+        ["--dataset", "blobs", "--loss", "mse", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "8"],
+        ["--hidden", "", "--clip", "1.0"],
+    ],
+    ids=["circles bce", "spirals cross_entropy", "blobs mse adam batches", "linear model clipped"],
+)
+def test_train_runs_every_dataset_loss_and_optimizer(tmp_path, monkeypatch, capsys, args):
+    from nn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    status = main(["train", "--steps", "3", "--samples", "24", "--no-progress", *args])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "trained" in out and 0 <= printed(out, r"accuracy (\S+)%") <= 100
+
+
 TRAIN_REFUSALS = [
     (["--dataset", "spirals", "--classes", "3"], "--loss hinge separates two classes, the data has 3"),
     (["--classes", "3"], "--classes applies to blobs and spirals"),
