@@ -284,7 +284,7 @@ def _train(args: argparse.Namespace) -> int:
         # fit's advice, in this command's words
         advice = str(error).replace("clip=1.0", "--clip 1.0").replace("learning rate", "learning rate (--lr)")
         raise _Stop(f"{advice}; nothing was written", FAILED) from None
-    except (ValueError, TypeError) as error:
+    except ValueError as error:  # settings fit refuses, e.g. a batch larger than the dataset
         raise _Stop(str(error), REFUSED) from None
     seconds = time.perf_counter() - started
     right = sum(p == t for p, t in zip(predict(model, X, args.loss, classes), y))
@@ -296,14 +296,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"accuracy {right / len(y):.1%} ({right} of {len(y)} samples)")
     unhealthy = [f"{s.name} {s.status}" for s in history.grad_stats[-1] if s.status != "ok"]
     print(f"gradients at the last step: {', '.join(unhealthy) if unhealthy else 'ok in every layer'}")
-    if plot is not None:
-        import matplotlib.pyplot as plt
-
-        ax = plot_decision_boundary(model, X, y, loss=args.loss)
-        ax.figure.tight_layout()
-        _write_atomically(plot, lambda tmp: ax.figure.savefig(tmp, format=plot.suffix[1:].lower(), dpi=120))
-        plt.close(ax.figure)
-        print(f"wrote decision boundary: {plot}")
+    # the weights first: refusing to save a diverged model is the likelier failure, and then no picture is left either
     if save is not None:
         try:
             nn.save(model, save)
@@ -313,6 +306,14 @@ def _train(args: argparse.Namespace) -> int:
             raise _Stop(f"cannot write {save}: {error.strerror or error}", FAILED) from None
         rebuild = f"nn.MLP(2, {args.hidden + [outputs]}, activation={args.activation!r})"
         print(f"wrote weights: {save} (load with nn.load({rebuild}, {str(save)!r}))")
+    if plot is not None:
+        import matplotlib.pyplot as plt
+
+        ax = plot_decision_boundary(model, X, y, loss=args.loss)
+        ax.figure.tight_layout()
+        _write_atomically(plot, lambda tmp: ax.figure.savefig(tmp, format=plot.suffix[1:].lower(), dpi=120))
+        plt.close(ax.figure)
+        print(f"wrote decision boundary: {plot}")
     return OK
 
 
