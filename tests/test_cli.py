@@ -394,6 +394,34 @@ def test_train_reports_loss_and_accuracy_and_writes_the_plot_and_the_weights(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "m.json"]
 
 
+def test_train_in_a_terminal_shows_a_live_progress_bar_with_loss_and_accuracy(tmp_path):
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    command = [sys.executable, "-m", "nn", "train", "--steps", "12", "--samples", "20"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command has finished
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    frames = screen.decode("utf-8").replace("\r\n", "\n").split("\r")
+    final = next(frame for frame in reversed(frames) if frame.startswith("fit: 100%"))
+    assert "12/12" in final and "loss=" in final and "accuracy=" in final
+    assert sum(frame.startswith("fit:") for frame in frames) >= 2  # redrawn as training goes
+
+
 def test_train_with_adam_and_cross_entropy_separates_three_blobs(tmp_path):
     args = ["--dataset", "blobs", "--classes", "3", "--loss", "cross_entropy", "--optimizer", "adam"]
     result = chainrule("train", *args, "--samples", "45", "--steps", "30", "--hidden", "8", cwd=tmp_path)
