@@ -1,0 +1,461 @@
+"""engine.compile: the generated forward and backward give what Value.backward() gives.
+
+The oracle for every number here is the interpreted path (a fresh graph and `backward()`), the
+lecture's hand-derived neuron, or PyTorch; the compiled code is never checked against itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nn
+from engine import Value, no_grad, primitive
+from engine.compile import compile
+from engine.ops import linear, registered
+
+
+def close(a: float, b: float, tol: float = 1e-12) -> bool:
+    """Equal to 1e-12 (relative, or absolute near zero), or both nan."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def interpreted(fn, params, *args):
+    """The oracle: fresh leaves from the arguments, the graph built anew, backward()."""
+    for p in params:
+        p.grad = 0.0
+    out = fn(*[_leaves(a) for a in args])
+    root = out[0] if isinstance(out, tuple) else out
+    root.backward()
+    return root.data, [p.grad for p in params]
+
+
+def compiled_call(step, params, *args):
+    for p in params:
+        p.grad = 0.0
+    out = step(*args)
+    value = out[0] if isinstance(out, tuple) else out
+    return value, [p.grad for p in params]
+
+
+def _leaves(x):
+    if isinstance(x, list):
+        return [_leaves(item) for item in x]
+    return Value(x) if isinstance(x, float) else x
+
+
+def assert_same(got, want):
+    (value, grads), (value_want, grads_want) = got, want
+    assert close(value, value_want), (value, value_want)
+    for i, (g, w) in enumerate(zip(grads, grads_want)):
+        assert close(g, w), f"parameter {i}: compiled {g!r}, backward {w!r}"
+
+
+# --- the lecture's neuron, by hand -----------------------------------------------------------
+
+
+def lecture_neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+
+    def neuron():
+        x1w1 = x1 * w1
+        x1w1.label = "x1w1"
+        x2w2 = x2 * w2
+        x2w2.label = "x2w2"
+        x1w1x2w2 = x1w1 + x2w2
+        x1w1x2w2.label = "x1w1x2w2"
+        n = x1w1x2w2 + b
+        n.label = "n"
+        o = n.tanh()
+        o.label = "o"
+        return o
+
+    return neuron, (x1, x2, w1, w2, b)
+
+
+def test_the_lecture_neuron_compiled_gives_the_lectures_hand_derived_gradients():
+    neuron, (x1, x2, w1, w2, b) = lecture_neuron()
+    step = compile(neuron)
+    o = step()
+    # o = tanh(n) = 1/sqrt(2); do/dn = 1 - o² = 1/2; then the products pass it on
+    assert o == pytest.approx(math.sqrt(0.5), rel=1e-12)
+    assert x1.grad == pytest.approx(-1.5, rel=1e-12)
+    assert w1.grad == pytest.approx(1.0, rel=1e-12)
+    assert x2.grad == pytest.approx(0.5, rel=1e-12)
+    assert w2.grad == 0.0
+    assert b.grad == pytest.approx(0.5, rel=1e-12)
+
+
+def test_the_neuron_source_shows_each_labelled_op_on_its_line_forward_then_backward():
+    neuron, _ = lecture_neuron()
+    step = compile(neuron)
+    step()
+    lines = [line.strip() for line in step.source.splitlines()]
+    for line in ["x1w1 = x1 * w1", "x2w2 = x2 * w2", "x1w1x2w2 = x1w1 + x2w2", "n = x1w1x2w2 + b", "o = tanh(n)"]:
+        assert line in lines
+    # tanh's rule from the table, inlined: d o/d n = 1 - o²
+    assert "n_grad = o_grad * (1 - o * o)" in lines
+    assert lines.index("o = tanh(n)") < lines.index("o_grad = 1.0  # d output / d output")
+    assert lines[-1] == "return o"
+
+
+def test_unlabelled_single_use_values_are_written_inside_the_expression_that_uses_them():
+    w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    step = compile(lambda x: (w * x + b).relu())
+    step(2.0)
+    assert "0.0 if" in step.source  # relu's forward, computed per call
+    forward = [line for line in step.source.splitlines() if " = " in line and "params" not in line]
+    assert any("w * x + b" in line for line in forward)
+    opened = compile(lambda x: (w * x + b).relu(), fuse=False)
+    opened(2.0)
+    assert len(opened.source.splitlines()) > len(step.source.splitlines())
+
+
+# --- compiled agrees with backward ------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "linear"]),
+    batch=st.integers(1, 6),
+    seed=st.integers(0, 10**6),
+)
+def test_random_mlps_give_backwards_loss_and_every_gradient(sizes, activation, batch, seed):
+    rng = random.Random(seed)
+    model = nn.MLP(3, sizes + [1], activation=activation, seed=seed)
+    params = model.parameters()
+    X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(batch)]
+    targets = [rng.uniform(-1, 1) for _ in range(batch)]
+
+    def loss(xs):
+        return nn.losses.mse([model(x) for x in xs], targets) + 1e-3 * sum(p * p for p in params)
+
+    step = compile(loss)
+    for _ in range(3):  # new weights each time, as an optimizer would leave them
+        assert_same(compiled_call(step, params, X), interpreted(loss, params, X))
+        for p in params:
+            p.data += rng.uniform(-0.5, 0.5)
+
+
+OPS = sorted(registered().items())
+
+
+def _apply(prim, operands):
+    if prim.arity is None:
+        return prim(*operands[:5])
+    return prim(*operands[: prim.arity])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    recipe=st.lists(
+        st.tuples(st.integers(0, len(OPS) - 1), st.lists(st.integers(0, 10**6), min_size=5, max_size=5)),
+        min_size=1,
+        max_size=25,
+    ),
+    seed=st.integers(0, 10**6),
+)
+def test_random_graphs_over_every_registered_op_with_shared_subexpressions_agree(recipe, seed):
+    rng = random.Random(seed)
+    params = [Value(rng.uniform(0.2, 2.0), label=f"p{i}") for i in range(3)]
+
+    def graph(x, y):
+        pool = [*params, x, y, x * 0.5 + 1.0]
+        for op, picks in recipe:
+            name, prim = OPS[op]
+            # operands picked from everything made so far: the same node feeds several later ones
+            pool.append(_apply(prim, [pool[i % len(pool)] for i in picks]))
+        return sum(pool[-3:], pool[0] * pool[-1])
+
+    step = compile(graph)
+    for _ in range(3):
+        args = (rng.uniform(-2, 2), rng.uniform(0.1, 3))
+        try:
+            want = interpreted(graph, params, *args)
+        except (ArithmeticError, ValueError) as error:  # a rule that raises on floats raises compiled too
+            with pytest.raises(type(error)):
+                step(*args)
+            return
+        assert_same(compiled_call(step, params, *args), want)
+
+
+def test_the_recipes_reach_every_registered_op():
+    assert {name for name, _ in OPS} >= {"+", "*", "**", "exp", "log", "tanh", "relu", "abs", "w·x+b", "**2"}
+
+
+@pytest.mark.parametrize("kink", ["relu", "abs", "leaky_relu"])
+def test_kinks_crossed_between_calls_are_computed_per_call_not_traced(kink):
+    w, b = Value(1.5, label="w"), Value(-0.5, label="b")
+    fn = lambda x: getattr(w * x + b, kink)() * 3.0  # noqa: E731
+    step = compile(fn)
+    for x in [2.0, -1.0, 1.0 / 3.0, 0.5, -0.25, 3.0]:  # 1/3 puts w*x + b exactly on the kink
+        assert_same(compiled_call(step, [w, b], x), interpreted(fn, [w, b], x))
+    assert step.traces == 2  # the first call, and the check on the first repeat
+
+
+def test_mini_batches_of_different_sizes_each_trace_once_and_agree():
+    model = nn.MLP(2, [4, 1], seed=1)
+    params = model.parameters()
+    rng = random.Random(2)
+
+    def loss(xs, ys):
+        return nn.losses.hinge([model(x) for x in xs], [1 if t > 0 else -1 for t in ys])
+
+    step = compile(loss)
+    for size in [3, 5, 3, 5, 1, 3]:
+        X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(size)]
+        y = [rng.choice([-1, 1]) for _ in range(size)]
+        assert_same(compiled_call(step, params, X, y), interpreted(loss, params, X, y))
+    # labels are ints, so each label pattern is a shape of its own; sizes and patterns repeat
+    assert len(step._cache) <= step.cache_size
+
+
+def test_floats_are_arguments_so_new_batches_of_one_size_share_one_trace():
+    model = nn.MLP(2, [3, 1], seed=4)
+    params = model.parameters()
+    step = compile(lambda xs: sum(model(x) for x in xs))
+    rng = random.Random(0)
+    for _ in range(5):
+        X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(4)]
+        assert_same(compiled_call(step, params, X), interpreted(lambda xs: sum(model(x) for x in xs), params, X))
+    assert step.traces == 2
+
+
+def test_a_linear_node_of_any_width_is_written_as_plain_arithmetic():
+    w = [Value(0.1 * i - 0.3, label=f"w{i}") for i in range(7)]
+    b = Value(0.25, label="b")
+    fn = lambda xs: linear(w, xs, b).tanh()  # noqa: E731
+    step = compile(fn)
+    xs = [0.5 * i - 1 for i in range(7)]
+    assert_same(compiled_call(step, [*w, b], xs), interpreted(fn, [*w, b], xs))
+    assert "b + w0 * xs_0 + w1 * xs_1" in step.source
+
+
+def test_custom_primitives_are_inlined_or_called_and_agree():
+    @primitive("cube_compile_test", derivative=lambda out, x: 3 * x**2)
+    def cube(x):
+        return x * x * x
+
+    def two_step_rule(out, a, b, c):  # branches on its inputs: called, not inlined
+        if a > b:
+            return (c, c, a + b)
+        return (c, c, b + a)
+
+    mix = primitive("mix_compile_test", derivative=two_step_rule, arity=3)(lambda a, b, c: (a + b) * c)
+    p, q = Value(1.5, label="p"), Value(-0.5, label="q")
+    fn = lambda x: mix(cube(p * x), q, p) + cube(q)  # noqa: E731
+    step = compile(fn)
+    for x in [0.5, -2.0]:
+        assert_same(compiled_call(step, [p, q], x), interpreted(fn, [p, q], x))
+    assert "mix_compile_test_derivative(" in step.source
+
+
+def test_gradients_accumulate_across_calls_exactly_as_repeated_backward_does():
+    w = Value(0.7, label="w")
+    fn = lambda x: (w * x).sin() * w  # noqa: E731
+    step = compile(fn)
+    step(1.3)
+    step(1.3)
+    compiled_grad = w.grad
+    w.grad = 0.0
+    graph = fn(Value(1.3))
+    graph.backward()
+    graph.backward()
+    assert compiled_grad == pytest.approx(w.grad, rel=1e-12)
+
+
+def test_value_arguments_receive_their_gradient_and_numbers_extras_come_back_as_floats():
+    w = Value(2.0, label="w")
+    step = compile(lambda a, b: ((a * b + w) ** 2, [a * w, (b,)]))
+    a, b = Value(3.0), Value(1.0)
+    value, extras = step(a, b)
+    assert value == pytest.approx(25.0)
+    assert extras == [pytest.approx(6.0), (pytest.approx(1.0),)]
+    # d/da (ab + w)^2 = 2(ab + w) b;  d/db = 2(ab + w) a;  d/dw = 2(ab + w)
+    assert (a.grad, b.grad, w.grad) == (pytest.approx(10.0), pytest.approx(30.0), pytest.approx(10.0))
+
+
+def test_the_same_value_passed_twice_stays_one_leaf():
+    step = compile(lambda a, b: a * b)
+    x = Value(3.0)
+    assert step(x, x) == 9.0 and x.grad == 6.0
+    y, z = Value(2.0), Value(5.0)
+    assert step(y, z) == 10.0 and (y.grad, z.grad) == (5.0, 2.0)
+    assert step.traces == 2  # (x, x) and (y, z) are different shapes
+
+
+def test_parameters_are_read_fresh_each_call_and_constants_are_literals():
+    y0 = Value(1.0, label="y0")
+
+    def chain():
+        y = y0
+        for _ in range(3):
+            y = y * 1.0001 + 0.5
+        return y
+
+    step = compile(chain)
+    first = step()
+    y0.data = 2.0
+    assert step() == pytest.approx(chain().data, rel=1e-15) and step() != first
+    assert "1.0001" in step.source and step.parameters == [y0]
+
+
+def test_a_compiled_call_inside_no_grad_still_traces_and_fills_gradients():
+    w = Value(3.0)
+    step = compile(lambda x: w * x)
+    with no_grad():
+        assert step(2.0) == 6.0
+    assert w.grad == 2.0
+
+
+def test_a_function_returning_a_parameter_or_a_constant_works_like_backward():
+    w = Value(4.0)
+    assert compile(lambda: w)() == 4.0 and w.grad == 1.0
+    assert compile(lambda x: Value(7.0) * 2)(1.0) == 14.0
+
+
+# --- misuse: changed structure traces again or raises --------------------------------------
+
+
+def test_a_graph_whose_shape_depends_on_data_raises_on_the_checked_call():
+    w = Value(1.0)
+    step = compile(lambda x: w * x if x.data > 0 else (w * x).tanh())
+    step(1.0)
+    with pytest.raises(ValueError, match="different graph"):
+        step(-1.0)
+
+
+def test_a_constant_read_from_the_data_raises_on_the_checked_call():
+    w = Value(1.0)
+    step = compile(lambda x: w * x * x.data)
+    step(2.0)
+    with pytest.raises(ValueError, match="depend on data values"):
+        step(3.0)
+
+
+def test_a_new_number_or_nesting_of_arguments_traces_again():
+    w = Value(1.0)
+    step = compile(lambda xs, k=1: sum(x * w for x in xs) * k)
+    assert step([1.0, 2.0]) == 3.0
+    assert step([1.0, 2.0, 3.0]) == 6.0
+    assert step([1.0, 2.0], 3) == 9.0  # an int is a setting: part of the shape
+    assert step([1.0, 2.0], 4) == 12.0
+    assert step.traces == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((Value(1.0) * 2,), "leaf Values"),
+        (({"x": 1.0},), "hashable settings"),
+    ],
+)
+def test_arguments_it_cannot_take_are_refused_with_what_it_accepts(args, message):
+    step = compile(lambda x: Value(1.0))
+    with pytest.raises(TypeError, match=message):
+        step(*args)
+
+
+def test_a_function_not_returning_a_value_is_refused():
+    with pytest.raises(TypeError, match="must return a Value"):
+        compile(lambda x: [x])(1.0)
+    with pytest.raises(TypeError, match="needs a callable"):
+        compile(3.0)
+
+
+def test_hooks_are_refused_because_compiled_code_cannot_run_them():
+    w = Value(1.0)
+    w.register_hook(lambda g: g * 2)
+    with pytest.raises(ValueError, match="hooks"):
+        compile(lambda x: w * x)(2.0)
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def _values_alive() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Value)
+
+
+def test_after_compiling_no_value_of_the_traced_graph_is_alive():
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    X = [[0.1 * i, -0.2 * i] for i in range(10)]
+    before = _values_alive()
+    step = compile(lambda xs: sum(model(x) for x in xs))
+    step(X)
+    step(X)  # the checked call traces again: that graph must go too
+    assert _values_alive() == before
+    assert step.traces == 2
+
+
+# --- fit(compile=True) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loss, batch_size",
+    [("hinge", None), ("hinge", 8), ("mse", 8), ("bce", None), ("cross_entropy", None)],
+)
+def test_fit_with_compile_records_the_same_history(loss, batch_size):
+    X, y = nn.make_moons(30, seed=0) if loss != "cross_entropy" else nn.make_blobs(30, seed=0)
+    outputs = 3 if loss == "cross_entropy" else 1
+    histories = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [6, 6, outputs], seed=5)
+        optimizer = nn.Adam(model, lr=0.02) if loss == "mse" else None
+        histories.append(
+            nn.fit(
+                model,
+                X,
+                y,
+                loss=loss,
+                steps=12,
+                batch_size=batch_size,
+                progress=False,
+                seed=1,
+                optimizer=optimizer,
+                compile=compiled,
+            )  # fmt: skip
+        )
+    plain, fast = histories
+    assert all(close(a, b) for a, b in zip(plain.loss, fast.loss))
+    assert plain.accuracy == fast.accuracy
+    for a, b in zip(plain.update_ratio, fast.update_ratio):
+        assert all(close(p, q, 1e-9) for p, q in zip(a, b))
+    for a, b in zip(plain.grad_stats, fast.grad_stats):
+        assert [s.status for s in a] == [s.status for s in b]
+
+
+# --- an independent oracle --------------------------------------------------------------------
+
+
+@pytest.mark.torch
+def test_compiled_mlp_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
+    model = nn.MLP(3, [5, 4, 1], activation="tanh", seed=11)
+    X = [[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]]
+    step = compile(lambda xs: sum(model(x) for x in xs) ** 2)
+    step(X)
+    net = model.to_torch()
+    out = net(torch.tensor(X, dtype=torch.float64)).sum() ** 2
+    out.backward()
+    torch_grads = [g for layer in net if hasattr(layer, "weight") for g in (layer.weight.grad, layer.bias.grad)]
+    ours = {name: p.grad for name, p in model.named_parameters()}
+    for i, layer_grads in enumerate(zip(torch_grads[0::2], torch_grads[1::2])):
+        weight, bias = layer_grads
+        for j in range(weight.shape[0]):
+            for k in range(weight.shape[1]):
+                assert ours[f"layers.{i}.neurons.{j}.w{k}"] == pytest.approx(weight[j, k].item(), rel=1e-9)
+            assert ours[f"layers.{i}.neurons.{j}.b"] == pytest.approx(bias[j].item(), rel=1e-9, abs=1e-12)
