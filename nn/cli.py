@@ -265,7 +265,6 @@ def _train(args: argparse.Namespace) -> int:
             optimizer = nn.Adam(model.parameters(), lr=args.lr or 0.05)
         elif args.lr is not None:
             optimizer = nn.SGD(model.parameters(), lr=args.lr)
-        options = {"compile": not args.no_compile} if _fit_compiles() else {}
         started = time.perf_counter()
         history = nn.fit(
             model,
@@ -278,7 +277,7 @@ def _train(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             seed=args.seed,
             clip=args.clip,
-            **options,
+            compile=not args.no_compile,
         )
     except FloatingPointError as error:
         # fit's advice, in this command's words
@@ -334,14 +333,6 @@ def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
         return make[args.dataset](args.samples, **options)
     except ValueError as error:
         raise _Stop(str(error), REFUSED) from None
-
-
-def _fit_compiles() -> bool:
-    import inspect
-
-    import nn
-
-    return "compile" in inspect.signature(nn.fit).parameters
 
 
 # --- gradflow --------------------------------------------------------------------------------
