@@ -62,6 +62,15 @@ def bench_values(Value, steps, X, y):
     return time_steps(lambda k: workload.demo_step(model, Value, X, y, k)[0], steps)
 
 
+def bench_nn_mlp(steps, X, y):
+    """micrograd's demo loop ported to chainrule: only the import changes (nn.MLP, fused neurons)."""
+    import nn
+
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    return time_steps(lambda k: workload.demo_step(model, Value, X, y, k)[0], steps)
+
+
 def bench_floor(steps, X, y):
     random.seed(1337)
     layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
@@ -122,6 +131,7 @@ def main() -> None:
     results = {}
     results["plain floats, hand-derived backward (the floor)"] = bench_floor(args.steps, X, y)
     results["chainrule Value, micrograd's graph"] = bench_values(Value, args.steps, X, y)
+    results["chainrule nn.MLP (fused neurons)"] = bench_nn_mlp(args.steps, X, y)
     try:
         from micrograd.engine import Value as MicrogradValue
     except ImportError:
@@ -139,10 +149,11 @@ def main() -> None:
         speedup = f"{micro[0] / seconds:.1f}" if micro else "–"
         print(f"| {name} | {seconds * 1e3:.1f} | {seconds / floor_s:.1f} | {speedup} | {gc_share:.0%} |")
     if micro:
-        ours = results["chainrule Value, micrograd's graph"][2]
         k = len(micro[2])
-        diff = max(abs(a - b) for a, b in zip(ours[:k], micro[2]))
-        print(f"\nsame seed, same data: largest loss difference to micrograd over {k} steps: {diff:.1e}")
+        print(f"\nsame seed, same data: largest loss difference to micrograd over {k} steps:")
+        for name in ("chainrule Value, micrograd's graph", "chainrule nn.MLP (fused neurons)"):
+            diff = max(abs(a - b) for a, b in zip(results[name][2][:k], micro[2]))
+            print(f"  {name}: {diff:.1e}")
 
     print("\nbytes per op node, chain y = y*c + d of 10^5 steps (tracemalloc, graph as built / after backward):")
     print(f"  chainrule: {bytes_per_op_node(Value)[0]:.0f} / {bytes_per_op_node(Value)[1]:.0f}")

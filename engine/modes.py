@@ -16,8 +16,7 @@ import math
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -67,20 +66,31 @@ _modes_in_use = [0]
 _count_lock = threading.Lock()
 
 
-@contextmanager
-def _entered(mode: _Mode) -> Iterator[None]:
-    with _count_lock:
-        _modes_in_use[0] += 1
-    token = _mode.set(mode)
-    try:
-        yield
-    finally:
-        _mode.reset(token)
+class _ModeChange:
+    """A `with` block that changes one part of the mode, and restores the previous mode on exit.
+
+    The new mode is worked out on entry, from the mode in force at that moment.
+    """
+
+    __slots__ = ("_change", "_argument", "_tokens")
+
+    def __init__(self, change: Callable[[_Mode, object], _Mode], argument: object = None) -> None:
+        self._change = change
+        self._argument = argument
+        self._tokens: list = []
+
+    def __enter__(self) -> None:
+        with _count_lock:
+            _modes_in_use[0] += 1
+        self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
+
+    def __exit__(self, *exception: object) -> None:
+        _mode.reset(self._tokens.pop())
         with _count_lock:
             _modes_in_use[0] -= 1
 
 
-def no_grad():
+def no_grad() -> _ModeChange:
     """Context in which operations compute values but record no graph.
 
     >>> from engine import Value, no_grad
@@ -89,12 +99,12 @@ def no_grad():
     >>> y.parents
     ()
     """
-    return _entered(_mode.get()._replace(grad=False))
+    return _ModeChange(lambda mode, _: mode._replace(grad=False))
 
 
-def enable_grad():
+def enable_grad() -> _ModeChange:
     """Context that records the graph again inside a `no_grad()` block."""
-    return _entered(_mode.get()._replace(grad=True))
+    return _ModeChange(lambda mode, _: mode._replace(grad=True))
 
 
 def is_grad_enabled() -> bool:
@@ -102,7 +112,7 @@ def is_grad_enabled() -> bool:
     return _mode.get().grad
 
 
-def detect_anomaly():
+def detect_anomaly() -> _ModeChange:
     """Context that stops at the first nan or inf, naming the operation that made it.
 
     In the forward pass the first op whose result is nan/inf (from inputs that were not)
@@ -115,20 +125,38 @@ def detect_anomaly():
     Traceback (most recent call last):
     FloatingPointError: log produced -inf from input 0.0
     """
-    return _entered(_mode.get()._replace(anomaly=True))
+    return _ModeChange(lambda mode, _: mode._replace(anomaly=True))
 
 
-def scope(name: str):
+# nn enters a scope for every module call, thousands per training step: the mode for a scope
+# inside a given mode is made once and reused (which also lets all its nodes share one Meta)
+_inner_modes: dict[tuple[_Mode, str], _Mode] = {}
+
+
+def _inside(mode: _Mode, name: str) -> _Mode:
+    inner = _inner_modes.get((mode, name))
+    if inner is None:
+        outer = mode.meta.scope if mode.meta is not None else ""
+        inner = _Mode(mode.grad, mode.anomaly, Meta(scope=f"{outer}.{name}" if outer else name))
+        if len(_inner_modes) > 10_000:
+            _inner_modes.clear()
+        _inner_modes[(mode, name)] = inner
+    return inner
+
+
+def scope(name: str) -> _ModeChange:
     """Context that tags every node created inside with a dotted path (`layers.1`).
 
     Nested scopes join with dots. `nn` modules enter their own scope when called.
+
+    >>> from engine import Value, scope
+    >>> with scope('layers'), scope('1'):
+    ...     (Value(1.0) * 2).scope
+    'layers.1'
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"scope name must be a non-empty str, got {name!r}")
-    mode = _mode.get()
-    outer = mode.meta.scope if mode.meta is not None else ""
-    path = f"{outer}.{name}" if outer else name
-    return _entered(mode._replace(meta=Meta(scope=path)))
+    return _ModeChange(_inside, name)
 
 
 def current_scope() -> str:

@@ -337,8 +337,6 @@ class Value:
     def __ge__(self, other: Value | float) -> bool:
         return self.data >= _data(other)
 
-    __hash__ = object.__hash__
-
     # --- named functions ----------------------------------------------------------------
 
     def relu(self) -> Value:
@@ -444,28 +442,29 @@ def topological_order(root: Value) -> list[Value]:
         push(v)
         push(None)
         b = v._b
-        # a leaf parent is finished at once; others are pushed last-operand-first
+        # leaf parents are finished at once, in operand order; the others are pushed
+        # last-operand-first, so the first operand's subgraph is walked first
         if b is _MANY:
+            for p in a:
+                if p._a is None and p not in seen:
+                    visit(p)
+                    finish(p)
             for p in reversed(a):
                 if p not in seen:
-                    if p._a is None:
-                        visit(p)
-                        finish(p)
-                    else:
-                        push(p)
+                    push(p)
             continue
-        if b is not None and b not in seen:
+        if a._a is None and a not in seen:
+            visit(a)
+            finish(a)
+        if b is not None:
             if b._a is None:
-                visit(b)
-                finish(b)
-            else:
+                if b not in seen:
+                    visit(b)
+                    finish(b)
+            elif b not in seen:
                 push(b)
         if a not in seen:
-            if a._a is None:
-                visit(a)
-                finish(a)
-            else:
-                push(a)
+            push(a)
     return order
 
 

@@ -338,7 +338,7 @@ def test_micrograd_demo_loss_built_with_nn_draws_as_module_boxes_within_the_budg
     loss = loss + 1e-4 * sum(p * p for p in model.parameters())
     loss.backward()
     total = len(topological_order(loss))
-    assert total > 60_000
+    assert total > 8_000  # nn fuses each neuron's w·x + b into one node (the 65k-node plain graph: above)
     svg = render(draw_dot(loss, max_nodes=250))
     summaries = groups(svg, "summary")
     assert len(groups(svg, "value")) + len(groups(svg, "op")) + len(summaries) <= 250

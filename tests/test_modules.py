@@ -208,8 +208,9 @@ def test_every_node_made_inside_a_neuron_carries_its_path():
     scopes = {v.scope for v in interior}
     assert scopes == {f"layers.{i}.neurons.{j}" for i, width in enumerate([3, 2, 1]) for j in range(width)}
     neuron = model.layers[1].neurons[1]
-    assert {v.op for v in interior if v.scope == "layers.1.neurons.1"} == {"*", "+", "relu"}
-    assert sum(v.op == "*" for v in interior if v.scope == "layers.1.neurons.1") == len(neuron.w)
+    made_there = [v for v in interior if v.scope == "layers.1.neurons.1"]
+    assert [v.op for v in made_there] == ["w·x+b", "relu"]  # the fused w·x + b, then the activation
+    assert made_there[0].parents == (*neuron.w, *made_there[0].parents[len(neuron.w) : -1], neuron.b)
 
 
 def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():

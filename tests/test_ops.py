@@ -73,6 +73,7 @@ REFERENCE = {
     "**-1": lambda x: 1 / x,
     "leaky_relu": lambda x: x if x > 0 else mpmath.mpf(0.01) * x,
     "softsign": lambda x: x / (1 + abs(x)),
+    "w·x+b": lambda w0, w1, x0, x1, b: b + w0 * x0 + w1 * x1,  # the fused neuron, two inputs
     # names the table may grow: checked as soon as they are registered
     "neg": lambda x: -x,
     "-": lambda a, b: a - b,
@@ -108,6 +109,7 @@ def _torch_ops():
         "**-1": lambda x: x**-1,
         "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
         "softsign": F.softsign,
+        "w·x+b": lambda w0, w1, x0, x1, b: b + w0 * x0 + w1 * x1,
         "neg": torch.neg,
         "-": torch.sub,
         "/": torch.div,
@@ -165,6 +167,11 @@ def _reference(op):
     return op.forward
 
 
+# A sum of several rounded terms is exact to the size of its terms, not of its result (which may
+# cancel to almost nothing): for such ops the value is compared at the scale of the terms.
+TERMS = {"w·x+b": lambda w0, w1, x0, x1, b: abs(w0 * x0) + abs(w1 * x1) + abs(b)}
+
+
 def _close(actual: float, expected: float, rel: float) -> bool:
     # the 1e-20 floor: mpmath.diff is exact to ~30 digits of the function's scale, so a derivative
     # like d a^b/da = b a^(b-1) at b = 1e-141 comes back as 0; far below anything a float step sees
@@ -189,7 +196,10 @@ def test_every_op_computes_its_value_to_near_full_float_precision(op, data):
     if op.name not in REFERENCE and not math.isfinite(expected):
         return  # an op we know nothing about, outside its domain
     assert isinstance(out, Value) and out.op == op.name
-    assert _close(out.data, expected, 1e-13), f"{op.name}{tuple(xs)} = {out.data!r}, mpmath says {expected!r}"
+    scale = TERMS[op.name](*xs) if op.name in TERMS else abs(expected)
+    assert abs(out.data - expected) <= 1e-13 * scale or _close(out.data, expected, 1e-13), (
+        f"{op.name}{tuple(xs)} = {out.data!r}, mpmath says {expected!r}"
+    )
 
 
 @every_op
