@@ -809,6 +809,21 @@ def _literal(x: float) -> str:
 _OP, _PARAM, _INPUT, _VALUE, _CONST = range(5)
 
 
+_REPEAT_MIN = 8  # operations in a repeated piece of the graph before it gets a function of its own
+
+
+class _Piece:
+    """One occurrence of a repeated piece of the graph (say, the model on one sample)."""
+
+    __slots__ = ("nodes", "inputs", "outputs", "graded", "template", "saved")
+
+    def __init__(self, nodes: list[int]) -> None:
+        self.nodes = nodes  # its operations, in the order of the walk
+        self.inputs: list[int] = []  # the values it reads from outside (parameters aside)
+        self.outputs: list[int] = []  # its values used outside it
+        self.graded: list[int] = []  # the outputs whose gradient also comes from outside
+
+
 class _Writer:
     """Turns a trace into the source of one function `forward_backward(inputs, values, params)`."""
 
@@ -818,19 +833,78 @@ class _Writer:
         self.ns = _Namespace()
 
     def write(self) -> tuple[str, dict, list[Value]]:
+        trace, ns = self.trace, self.ns
+        self._analyse()
+        n, kind, slot, names = self.n, self.kind, self.slot, self.names
+        pieces = self._repeats() if self.fuse else []
+        # with repeated pieces run as functions, a leaf's gradient is added at each use, in the
+        # order backward() adds them, instead of summed in one line when the walk reaches the leaf
+        self.push = bool(pieces)
+        lines = [f"def {_FUNCTION}(inputs, values, params=_params):"]
+        lines.append("    # the leaves: parameters as they are now, and this call's arguments")
+        for i in range(n):
+            if kind[i] == _PARAM:
+                lines.append(f"    {names[i]} = params[{slot[i]}].data")
+            elif kind[i] == _INPUT and self.uses[i]:
+                lines.append(f"    {names[i]} = inputs[{slot[i]}]")
+            elif kind[i] == _VALUE:
+                lines.append(f"    {names[i]} = values[{slot[i]}].data")
+        self.acc: dict[int, str] = {}  # leaf -> the variable its gradient accumulates in (push mode)
+        if self.push:
+            for i in range(n):
+                if kind[i] in (_PARAM, _VALUE) and self.needed[i]:
+                    self.acc[i] = ns.fresh(f"{names[i]}_grad")
+        self.pushed: set[str] = set()  # the accumulators a template adds to (its `nonlocal` names)
+        templates = {}
+        for piece in pieces:
+            if piece.template not in templates:
+                times = sum(p.template == piece.template for p in pieces)
+                templates[piece.template] = self._template(piece, lines, times)
+
+        lines.append("    # forward pass: the value of every operation, in the order the graph was built")
+        starts = {piece.nodes[0]: piece for piece in pieces}
+        for i in range(n):
+            if self.piece_of[i] < 0:
+                if self.rule_of[i] is not None:
+                    self._forward_node(i, lines, "    ")
+            elif i in starts:
+                self._call_forward(starts[i], templates[starts[i].template], lines)
+
+        lines.append("    # backward pass: each node's gradient is the sum, over the nodes that use it, of their")
+        lines.append("    # gradient times the local derivative (the chain rule), from the output back to the leaves")
+        for i, name in self.acc.items():
+            lines.append(f"    {name} = {_target(kind[i], slot[i])}")
+        self._backward_root(lines)
+        ends = {piece.nodes[-1]: piece for piece in pieces}
+        for i in range(n - 1, -1, -1):
+            if self.piece_of[i] < 0:
+                if i != self.root:
+                    self._backward_node(i, lines, "    ", -1)
+            elif i in ends:
+                self._call_backward(ends[i], templates[ends[i].template], lines)
+        for i, name in self.acc.items():
+            lines.append(f"    {_target(kind[i], slot[i])} = {name}  # {names[i]}")
+        lines.append(f"    return {self._returned(trace.extras, self.text[self.root], trace.pos, self.text)}")
+        ns.globals["_params"] = tuple(trace.params)
+        return "\n".join(lines) + "\n", ns.globals, trace.params
+
+    # --- the analysis -----------------------------------------------------------------------
+
+    def _analyse(self) -> None:
         trace, ns, fuse = self.trace, self.ns, self.fuse
-        order, parents, root = trace.order, trace.parents, trace.root
-        n = len(order)
+        order, parents = trace.order, trace.parents
+        self.n = n = len(order)
         param_slot = {id(p): k for k, p in enumerate(trace.params)}
 
         # 1. what each node is (an operation, a parameter, an argument, a constant), whether it
         #    depends on a parameter, how often it is used, and how each primitive is spelled
-        kind = [_OP] * n
-        slot = [0] * n
+        kind = self.kind = [_OP] * n
+        slot = self.slot = [0] * n
         depends = [False] * n
-        uses = [0] * n
-        keep = [not fuse] * n  # values that need a variable of their own
+        uses = self.uses = [0] * n
+        keep = self.keep = [not fuse] * n  # values that need a variable of their own
         rule_of: list[_Rule | None] = [None] * n
+        self.rule_of = rule_of
         rules: dict[tuple[Primitive, int], _Rule] = {}  # a variadic primitive gets a rule per operand count
         for i, idx in enumerate(parents):
             if not idx:
@@ -862,10 +936,12 @@ class _Writer:
         # 2. backwards: which nodes need a gradient (they depend on a parameter and the output
         #    depends on them), the contributions arriving at each in the order backward() adds
         #    them (latest user first, then operand by operand), and the values derivatives read
-        needed = [False] * n
+        root = self.root = trace.root
+        needed = self.needed = [False] * n
         needed[root] = depends[root]
-        spread = [0] * n  # how many of its operands need a gradient from it
+        spread = self.spread = [0] * n  # how many of its operands need a gradient from it
         arriving: list[list[tuple[int, int]] | None] = [None] * n
+        self.arriving = arriving
         for i in range(n - 1, -1, -1):
             rule = rule_of[i]
             if rule is None or not needed[i]:
@@ -881,57 +957,299 @@ class _Writer:
                         arriving[j].append((i, k))
                     for hole in rule.reads[k]:
                         keep[i if hole == 0 else idx[hole - 1]] = True
-        outputs = [root] + [trace.pos[v] for v in _values_in(trace.extras)]
-        for i in outputs:
+        self.outputs = [root] + [trace.pos[v] for v in _values_in(trace.extras)]
+        for i in self.outputs:
             keep[i] = True
-        labels = [v._meta.label if v._meta is not None else "" for v in order]
-        names = self._leaf_names(labels, kind, slot)
+        self.labels = [v._meta.label if v._meta is not None else "" for v in order]
+        self.names = self._leaf_names(self.labels, kind, slot)
+        self.text = [_literal(order[i].data) if kind[i] == _CONST else self.names[i] for i in range(n)]
+        self.prec = [_ATOM] * n
+        self.size = [0] * n
+        self.grad = [""] * n
+        self.gprec = [_ATOM] * n
+        self.gsize = [0] * n
+        self.together: dict[int, str] = {}  # node -> the variable holding its tuple of local derivatives
+        self.piece_of = [-1] * n
 
-        lines = [f"def {_FUNCTION}(inputs, values, params=_params):"]
-        lines.append("    # the leaves: parameters as they are now, and this call's arguments")
-        text: list[str] = [""] * n
-        prec = [_ATOM] * n
-        for i in range(n):
-            if kind[i] == _PARAM:
-                lines.append(f"    {names[i]} = params[{slot[i]}].data")
-            elif kind[i] == _INPUT and uses[i]:
-                lines.append(f"    {names[i]} = inputs[{slot[i]}]")
-            elif kind[i] == _VALUE:
-                lines.append(f"    {names[i]} = values[{slot[i]}].data")
-            text[i] = _literal(order[i].data) if kind[i] == _CONST else names[i]
+    def _repeats(self) -> list[_Piece]:
+        """Pieces of the graph that repeat with the same shape, each to be written once.
 
-        # 3. forward: a value used once, read by no derivative, goes inside the expression that
-        #    uses it; every other value gets a line and a variable
-        lines.append("    # forward pass: the value of every operation, in the order the graph was built")
-        size = [0] * n
+        Two operations are alike when they apply the same primitive to alike operands, where
+        every argument is alike every other, and a parameter or constant only to itself. The
+        model run on sample 3 is then alike the model run on sample 7. A piece is kept only if
+        running it as one function changes nothing: it reads no value that needs a gradient but
+        parameters, and nothing that needs a gradient runs in the middle of it in the walk.
+        """
+        n, kind, parents, slot, order = self.n, self.kind, self.trace.parents, self.slot, self.trace.order
+        table: dict[object, int] = {}
+        alike = [0] * n
         for i in range(n):
-            rule = rule_of[i]
-            if rule is None:
+            k = kind[i]
+            if k == _OP:
+                key = (id(order[i]._primitive), *[alike[j] for j in parents[i]])
+            elif k == _INPUT:
+                key = "x"
+            else:
+                key = (k, slot[i] if k != _CONST else order[i].data.hex())
+            alike[i] = table.setdefault(key, len(table))
+        count = [0] * len(table)
+        for i in range(n):
+            if kind[i] == _OP:
+                count[alike[i]] += 1
+        # the pieces: repeated operations joined through their operands
+        owner = []  # union-find over piece numbers
+
+        def find(c: int) -> int:
+            while owner[c] != c:
+                owner[c] = owner[owner[c]]
+                c = owner[c]
+            return c
+
+        piece_of = self.piece_of
+        for i in range(n):
+            if kind[i] != _OP or count[alike[i]] < 2:
                 continue
-            idx = parents[i]
-            forward = rule.forward
-            if forward.infix:
-                a, b = idx
-                left = text[a] if prec[a] >= forward.need[0] else f"({text[a]})"
-                right = text[b] if prec[b] >= forward.need[1] else f"({text[b]})"
-                expr = f"{left}{forward.infix}{right}"
-                grown = 1 + size[a] + size[b]
-            else:
-                expr = forward([(text[j], prec[j]) for j in idx])
-                grown = 1 + sum([size[j] for j in idx])
-            if keep[i] or labels[i] or grown > _LIMIT:
-                name = names[i] = ns.fresh(_name_for(labels[i], i))
-                lines.append(f"    {name} = {expr}")
-                text[i] = name
-            else:
-                text[i], prec[i], size[i] = expr, forward.prec, grown
+            mine = -1
+            for j in parents[i]:
+                if piece_of[j] >= 0:
+                    other = find(piece_of[j])
+                    if mine < 0:
+                        mine = other
+                    elif other != mine:
+                        owner[other] = mine
+            if mine < 0:
+                mine = len(owner)
+                owner.append(mine)
+            piece_of[i] = mine
+        members: dict[int, list[int]] = {}
+        for i in range(n):
+            if piece_of[i] >= 0:
+                piece_of[i] = find(piece_of[i])
+                members.setdefault(piece_of[i], []).append(i)
+        pieces = {c: _Piece(nodes) for c, nodes in members.items() if len(nodes) >= _REPEAT_MIN}
+        # what each piece reads and gives, and whether it can run as one call
+        refused = set()
+        needed, keep = self.needed, self.keep
+        for c, piece in pieces.items():
+            first, last = piece.nodes[0], piece.nodes[-1]
+            if last - first > 4 * len(piece.nodes):
+                refused.add(c)
+                continue
+            seen = set()
+            for i in piece.nodes:
+                for j in parents[i]:
+                    if piece_of[j] == c or kind[j] in (_PARAM, _CONST) or j in seen:
+                        continue
+                    seen.add(j)
+                    piece.inputs.append(j)
+                    if needed[j] or kind[j] == _VALUE or (kind[j] == _OP and j > first):
+                        refused.add(c)
+            for i in range(first, last + 1):  # nothing that needs a gradient runs in between
+                if piece_of[i] != c and kind[i] == _OP and needed[i]:
+                    refused.add(c)
+        for i in range(n):
+            if kind[i] != _OP:
+                continue
+            mine = piece_of[i]
+            for j in parents[i]:
+                c = piece_of[j]
+                if c >= 0 and c != mine and c in pieces:
+                    piece = pieces[c]
+                    if j not in piece.outputs:
+                        piece.outputs.append(j)
+                    if i < piece.nodes[-1]:
+                        refused.add(c)  # used before the piece is over
+        for i in self.outputs:
+            c = piece_of[i]
+            if c in pieces:
+                if i == self.root:
+                    refused.add(c)
+                elif i not in pieces[c].outputs:
+                    pieces[c].outputs.append(i)
+        # pieces of the same shape share one template
+        shapes: dict[tuple, list[_Piece]] = {}
+        for c, piece in pieces.items():
+            if c in refused:
+                continue
+            piece.outputs.sort()
+            for o in piece.outputs:
+                keep[o] = True
+            piece.graded = [o for o in piece.outputs if any(piece_of[u] != c for u, _ in self.arriving[o] or ())]
+            local = {i: k for k, i in enumerate(piece.nodes)}
+            where = {j: k for k, j in enumerate(piece.inputs)}
+            shape = [
+                (alike[i], tuple([local.get(j, -1 - where.get(j, -1)) for j in parents[i]]), needed[i], keep[i])
+                for i in piece.nodes
+            ]
+            shape.append((tuple([local[o] for o in piece.outputs]), tuple([local[o] for o in piece.graded])))
+            shapes.setdefault(tuple(shape), []).append(piece)
+        kept = []
+        for number, group in enumerate(shapes.values()):
+            if len(group) > 1 and not any(self.labels[i] for i in group[0].nodes):
+                for piece in group:
+                    piece.template = number
+                kept.extend(group)
+        for i in range(n):
+            piece_of[i] = -1
+        for number, piece in enumerate(kept):
+            for i in piece.nodes:
+                piece_of[i] = number
+        kept.sort(key=lambda piece: piece.nodes[0])
+        return kept
 
-        lines.append("    # backward pass: each node's gradient is the sum, over the nodes that use it, of their")
-        lines.append("    # gradient times the local derivative (the chain rule), from the output back to the leaves")
-        self._backward(lines, kind, slot, parents, spread, arriving, rule_of, labels, names, text)
-        lines.append(f"    return {self._returned(trace.extras, text[root], trace.pos, text)}")
-        ns.globals["_params"] = tuple(trace.params)
-        return "\n".join(lines) + "\n", ns.globals, trace.params
+    # --- writing: one node at a time -------------------------------------------------------
+
+    def _forward_node(self, i: int, lines: list[str], indent: str) -> None:
+        text, prec, size = self.text, self.prec, self.size
+        idx = self.trace.parents[i]
+        forward = self.rule_of[i].forward
+        if forward.infix:
+            a, b = idx
+            left = text[a] if prec[a] >= forward.need[0] else f"({text[a]})"
+            right = text[b] if prec[b] >= forward.need[1] else f"({text[b]})"
+            expr = f"{left}{forward.infix}{right}"
+            grown = 1 + size[a] + size[b]
+        else:
+            expr = forward([(text[j], prec[j]) for j in idx])
+            grown = 1 + sum([size[j] for j in idx])
+        label = self.labels[i]
+        if self.keep[i] or label or grown > _LIMIT:
+            name = self.names[i] = self.ns.fresh(_name_for(label, i))
+            lines.append(f"{indent}{name} = {expr}")
+            text[i], prec[i], size[i] = name, _ATOM, 0
+        else:
+            text[i], prec[i], size[i] = expr, forward.prec, grown
+
+    def _term(self, c: int, k: int) -> tuple[str, int, int]:
+        """Node c's contribution to its operand k: its gradient times the local derivative."""
+        how, what = self.rule_of[c].how[k]
+        g, gprec, gsize = self.grad[c], self.gprec[c], self.gsize[c]
+        if how == _IDENTITY:  # d/d operand = 1: the gradient passes through unchanged
+            return g, gprec, gsize
+        g = g if gprec >= 11 else f"({g})"
+        if how == _PICK:  # the local derivative is one of the values, as d(a*b)/da = b
+            text = self.text
+            return f"{g} * {text[c] if what == 0 else text[self.trace.parents[c][what - 1]]}", 11, gsize + 1
+        if how == _GENERAL:
+            text = self.text
+            local = what([(text[j], _ATOM) for j in (c, *self.trace.parents[c])])
+            return f"{g} * {local if what.prec >= 12 else f'({local})'}", 11, gsize + 1
+        return f"{g} * {self.together[c]}[{k}]", 11, gsize + 1
+
+    def _backward_root(self, lines: list[str]) -> None:
+        root, kind = self.root, self.kind
+        if kind[root] == _OP and self.spread[root]:
+            name = self.ns.fresh(f"{self.names[root]}_grad")
+            lines.append(f"    {name} = 1.0  # d output / d output")
+            self.grad[root] = name
+            self._after_grad(root, lines, "    ")
+        elif kind[root] in (_PARAM, _VALUE):
+            target = self.acc.get(root) or _target(kind[root], self.slot[root])
+            lines.append(f"    {target} += 1.0  # {self.names[root]}")
+
+    def _backward_node(self, i: int, lines: list[str], indent: str, piece: int, given: str = "") -> None:
+        """Node i's gradient: from users in `piece` only (-1: everywhere), after `given`."""
+        kind = self.kind
+        arrive = self.arriving[i]
+        if kind[i] != _OP:
+            if arrive is not None and not self.push:
+                terms = [self._term(c, k)[:2] for c, k in arrive]
+                self._accumulate(lines, _target(kind[i], self.slot[i]), terms, self.names[i])
+            return
+        if arrive is None and not given:
+            return
+        terms = [(given, _ATOM)] if given else []
+        grown = 0
+        piece_of = self.piece_of
+        for c, k in arrive or ():
+            if piece >= 0 and piece_of[c] != piece:
+                continue
+            text, prec, size = self._term(c, k)
+            terms.append((text, prec))
+            grown += size
+        label = self.labels[i]
+        if len(terms) == 1 and self.fuse and not label and (terms[0][1] == _ATOM or self.spread[i] == 1):
+            self.grad[i], self.gprec[i] = terms[0]  # used once, or already a name: no line of its own
+            self.gsize[i] = grown
+        elif self.fuse and not label and self.spread[i] == 1 and grown + len(terms) <= _LIMIT:
+            self.grad[i], self.gprec[i] = _sum(terms)
+            self.gsize[i] = grown + len(terms) - 1
+        else:
+            self.names[i] = self.names[i] or self.ns.fresh(_name_for(label, i))
+            name = self.ns.fresh(f"{self.names[i]}_grad")
+            self._accumulate(lines, name, terms, None, fresh=True, indent=indent)
+            self.grad[i], self.gprec[i], self.gsize[i] = name, _ATOM, 0
+        self._after_grad(i, lines, indent)
+
+    def _after_grad(self, i: int, lines: list[str], indent: str) -> None:
+        rule = self.rule_of[i]
+        parents = self.trace.parents[i]
+        if rule.together is not None:
+            # a derivative rule that gives all operands' numbers at once: called once, kept in a tuple
+            name = self.ns.fresh(f"{self.names[i] or _name_for('', i)}_local")
+            call = rule.together([(self.text[j], _ATOM) for j in (i, *parents)])
+            lines.append(f"{indent}{name} = {call}  # d {self.names[i] or 'node'} / d each operand")
+            self.together[i] = name
+        if self.push:  # leaves take their contribution now, in backward()'s order
+            for k, j in enumerate(parents):
+                if j in self.acc:
+                    lines.append(f"{indent}{self.acc[j]} += {self._term(i, k)[0]}")
+                    self.pushed.add(self.acc[j])
+
+    # --- repeated pieces as functions ------------------------------------------------------
+
+    def _template(self, piece: _Piece, lines: list[str], times: int) -> tuple[str, str, list[str]]:
+        """Write one piece as a forward function and a backward function; their names and what
+        the forward keeps for the backward."""
+        ns, text, prec, size = self.ns, self.text, self.prec, self.size
+        number = self.piece_of[piece.nodes[0]]
+        forward, backward = ns.fresh(f"piece{piece.template}_forward"), ns.fresh(f"piece{piece.template}_backward")
+        arguments = [ns.fresh(f"in{k}") for k in range(len(piece.inputs))]
+        before = [(text[j], prec[j], size[j]) for j in piece.inputs]
+        for j, name in zip(piece.inputs, arguments):
+            text[j], prec[j], size[j] = name, _ATOM, 0
+        body: list[str] = []
+        for i in piece.nodes:
+            self._forward_node(i, body, "        ")
+        made = [line.split(" = ", 1)[0].strip() for line in body] + arguments
+        outputs = [text[o] for o in piece.outputs]
+        given = {o: ns.fresh(f"{text[o]}_grad_from_outside") for o in piece.graded}
+        back: list[str] = []
+        self.pushed: set[str] = set()
+        for i in reversed(piece.nodes):
+            self._backward_node(i, back, "        ", number, given.get(i, ""))
+        read = set(re.findall(r"[A-Za-z_]\w*", "\n".join(back)))
+        saved = [name for name in dict.fromkeys(made) if name in read]
+        for j, old in zip(piece.inputs, before):
+            text[j], prec[j], size[j] = old
+        lines.append(f"    # this piece of the graph repeats {times} times with the same shape (once per sample,")
+        lines.append("    # say): written once as a function, called for each")
+        lines.append(f"    def {forward}({', '.join(arguments)}):")
+        lines.extend(body)
+        lines.append(f"        return {', '.join(outputs + [_tuple(saved)])}")
+        lines.append(f"    def {backward}(saved, {', '.join(given.values())}):".replace(", )", ")"))
+        if self.pushed:
+            lines.append(f"        nonlocal {', '.join(sorted(self.pushed))}")
+        if saved:
+            lines.append(f"        {', '.join(saved)}, = saved")
+        lines.extend(back or ["        pass"])
+        return forward, backward, saved
+
+    def _call_forward(self, piece: _Piece, template: tuple, lines: list[str]) -> None:
+        ns, text = self.ns, self.text
+        arguments = ", ".join([text[j] for j in piece.inputs])
+        for o in piece.outputs:
+            text[o], self.prec[o], self.size[o] = ns.fresh(f"v{o}"), _ATOM, 0
+        piece.saved = ns.fresh(f"saved{piece.nodes[0]}")
+        targets = [text[o] for o in piece.outputs] + [piece.saved]
+        lines.append(f"    {', '.join(targets)} = {template[0]}({arguments})")
+
+    def _call_backward(self, piece: _Piece, template: tuple, lines: list[str]) -> None:
+        given = []
+        for o in piece.graded:
+            terms = [self._term(c, k)[:2] for c, k in self.arriving[o] if self.piece_of[c] != self.piece_of[o]]
+            given.append(_sum(terms)[0])
+        lines.append(f"    {template[1]}({', '.join([piece.saved] + given)})")
 
     def _leaf_names(self, labels: list[str], kind: list[int], slot: list[int]) -> list[str]:
         """Variable names for the parameters and arguments (operations get theirs as needed)."""
@@ -952,85 +1270,20 @@ class _Writer:
                 names[i] = ns.fresh(_identifier(arg_names[source, slot[i]], "x"))
         return names
 
-    def _backward(self, lines, kind, slot, parents, spread, arriving, rule_of, labels, names, text) -> None:
-        ns, fuse, root = self.ns, self.fuse, self.trace.root
-        n = len(kind)
-        grad = [""] * n
-        gprec = [_ATOM] * n
-        gsize = [0] * n
-        together: dict[int, str] = {}  # node -> the variable holding its tuple of local derivatives
-        if kind[root] == _OP and spread[root]:
-            name = ns.fresh(f"{names[root]}_grad")
-            lines.append(f"    {name} = 1.0  # d output / d output")
-            grad[root] = name
-            if rule_of[root].together is not None:
-                together[root] = self._local_tuple(lines, root, parents, rule_of, names, text)
-        elif kind[root] in (_PARAM, _VALUE):
-            lines.append(f"    {_target(kind[root], slot[root])} += 1.0  # {names[root]}")
-        for i in range(n - 1, -1, -1):
-            arrive = arriving[i]
-            if arrive is None:
-                continue
-            # the contributions, each (text, precedence); `grown` counts the operations in them
-            terms = []
-            grown = 0
-            for c, k in arrive:
-                how, what = rule_of[c].how[k]
-                if how == _IDENTITY:  # d/d operand = 1: the gradient passes through unchanged
-                    terms.append((grad[c], gprec[c]))
-                    grown += gsize[c]
-                    continue
-                g = grad[c] if gprec[c] >= 11 else f"({grad[c]})"
-                if how == _PICK:  # the local derivative is one of the values, as d(a*b)/da = b
-                    terms.append((f"{g} * {text[c] if what == 0 else text[parents[c][what - 1]]}", 11))
-                elif how == _GENERAL:
-                    local = what([(text[j], _ATOM) for j in (c, *parents[c])])
-                    terms.append((f"{g} * {local if what.prec >= 12 else f'({local})'}", 11))
-                else:
-                    terms.append((f"{g} * {together[c]}[{k}]", 11))
-                grown += gsize[c] + 1
-            if kind[i] != _OP:
-                self._accumulate(lines, _target(kind[i], slot[i]), terms, names[i])
-                continue
-            if (
-                len(terms) == 1
-                and fuse
-                and not labels[i]
-                and (terms[0][1] == _ATOM or spread[i] == 1)
-                and grown <= _LIMIT
-            ):
-                grad[i], gprec[i] = terms[0]  # used once, or already a name: no line of its own
-                gsize[i] = grown
-            elif fuse and not labels[i] and spread[i] == 1 and grown + len(terms) <= _LIMIT:
-                grad[i], gprec[i] = _sum(terms)
-                gsize[i] = grown + len(terms) - 1
-            else:
-                names[i] = names[i] or ns.fresh(_name_for(labels[i], i))
-                name = ns.fresh(f"{names[i]}_grad")
-                self._accumulate(lines, name, terms, None, fresh=True)
-                grad[i] = name
-            if rule_of[i].together is not None:
-                together[i] = self._local_tuple(lines, i, parents, rule_of, names, text)
-
-    def _local_tuple(self, lines, i, parents, rule_of, names, text) -> str:
-        # a derivative rule that gives all operands' numbers at once: called once, kept in a tuple
-        name = self.ns.fresh(f"{names[i] or _name_for('', i)}_local")
-        call = rule_of[i].together([(text[j], _ATOM) for j in (i, *parents[i])])
-        lines.append(f"    {name} = {call}  # d {names[i] or 'node'} / d each operand")
-        return name
-
     @staticmethod
-    def _accumulate(lines: list[str], target: str, terms: list, comment: str | None, fresh: bool = False) -> None:
+    def _accumulate(
+        lines: list[str], target: str, terms: list, comment: str | None, fresh: bool = False, indent: str = "    "
+    ) -> None:
         # contributions are added one after another, left to right, exactly as backward() adds them
         for start in range(0, len(terms), _LIMIT):
             chunk = terms[start : start + _LIMIT]
             note = f"  # {comment}" if comment and start == 0 else ""
             if start == 0 and fresh:
-                lines.append(f"    {target} = {_sum(chunk)[0]}{note}")
+                lines.append(f"{indent}{target} = {_sum(chunk)[0]}{note}")
             elif len(chunk) == 1:
-                lines.append(f"    {target} += {chunk[0][0]}{note}")
+                lines.append(f"{indent}{target} += {chunk[0][0]}{note}")
             else:
-                lines.append(f"    {target} = {_sum([(target, _ATOM)] + chunk)[0]}{note}")
+                lines.append(f"{indent}{target} = {_sum([(target, _ATOM)] + chunk)[0]}{note}")
 
     def _returned(self, extras: object, root: str, pos: dict, text: list) -> str:
         if extras is None:
@@ -1047,6 +1300,10 @@ class _Writer:
             return "None" if x is None else _literal(float(x))
 
         return f"{root}, {spell(extras)}"
+
+
+def _tuple(names: list[str]) -> str:
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"  # () when empty
 
 
 def _target(kind: int, slot: int) -> str:

@@ -80,14 +80,16 @@ class _ModeChange:
         self._tokens: list = []
 
     def __enter__(self) -> None:
-        with _count_lock:
-            _modes_in_use[0] += 1
+        _count_lock.acquire()
+        _modes_in_use[0] += 1
+        _count_lock.release()
         self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
 
     def __exit__(self, *exception: object) -> None:
         _mode.reset(self._tokens.pop())
-        with _count_lock:
-            _modes_in_use[0] -= 1
+        _count_lock.acquire()
+        _modes_in_use[0] -= 1
+        _count_lock.release()
 
 
 def no_grad() -> _ModeChange:

@@ -378,10 +378,14 @@ _register(_leaky_relu_of(0.01).primitive)
 # Parents, in order: w0 .. w(n-1), x0 .. x(n-1), b.
 
 
+def _weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
+    # summed in micrograd's order: the bias first, then each product in turn
+    return sum(map(operator.mul, ws, xs), b)
+
+
 def _linear_forward(*inputs: float) -> float:
     n = len(inputs) // 2
-    # summed in micrograd's order: the bias first, then each product in turn
-    return sum(map(operator.mul, inputs[:n], inputs[n : 2 * n]), inputs[-1])
+    return _weighted_sum(inputs[:n], inputs[n : 2 * n], inputs[-1])
 
 
 def _linear_derivative(out, *inputs):
@@ -407,9 +411,20 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    x = [xi if type(xi) is Value else _lift_or_fail(xi) for xi in x]
-    data = _linear_forward(*[p.data for p in w], *[v.data for v in x], b.data)
-    return _record(_linear, data, (*w, *x, b))
+    for xi in x:
+        if type(xi) is not Value:
+            x = [xi if type(xi) is Value else _lift_or_fail(xi) for xi in x]
+            break
+    out = _new(Value)
+    out.data = _weighted_sum([p.data for p in w], [v.data for v in x], b.data)
+    out.grad = 0.0
+    if _modes_in_use[0]:
+        return _attach(out, _linear, (*w, *x, b), _MANY)
+    out._primitive = _linear
+    out._a = (*w, *x, b)
+    out._b = _MANY
+    out._meta = None
+    return out
 
 
 def _lift_or_fail(x: object) -> Value:
