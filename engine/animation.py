@@ -21,6 +21,7 @@ from pathlib import Path
 import graphviz
 
 from engine.draw import _explain_missing_graphviz, draw_dot
+from engine.files import write_atomically
 from engine.value import Value, topological_order
 from engine.walkthrough import replay_backward, step_caption
 
@@ -129,9 +130,7 @@ def backward_animation(
     """
     svgs, captions = backward_frames(root, max_steps=max_steps, **options)
     page = player_html(svgs, captions, title=title, interval_ms=interval_ms)
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomically(path, lambda temporary: Path(temporary).write_text(page, encoding="utf-8"))
 
 
 def player_html(svgs: list[str], captions: list[str], *, title: str, interval_ms: int = 900) -> str:

@@ -46,7 +46,7 @@ from engine.draw_style import (
 from engine.value import Value, topological_order
 from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 
-__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError"]
+__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "mismatches"]
 
 _RANKDIRS = ("LR", "TB")
 _COLOR_MODES = (None, "grad", "role")

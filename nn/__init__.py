@@ -16,6 +16,7 @@ History(20 steps: loss 0.7463 -> 0.3418, accuracy 66.7% -> 86.7%; gradients ok)
 from __future__ import annotations
 
 from nn import losses, optim
+from nn.boundary import plot_decision_boundary, predict
 from nn.data import make_blobs, make_circles, make_moons, make_spirals
 from nn.flow import draw_grad_flow, plot_grad_flow
 from nn.health import LayerStats, clip_grad_norm, clip_grad_value, grad_stats
@@ -48,4 +49,6 @@ __all__ = [
     "load",
     "draw_grad_flow",
     "plot_grad_flow",
+    "predict",
+    "plot_decision_boundary",
 ]

@@ -19,11 +19,8 @@ needs is missing (Graphviz's `dot`, matplotlib).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -415,22 +412,12 @@ def _write_drawing(drawing, out: Path) -> None:
 
 def _write_atomically(path: Path, write: Callable[[str], object]) -> None:
     """`write(temporary)` then rename over `path`: the file appears complete or not at all."""
+    from engine.files import write_atomically
+
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
-        os.close(fd)
+        write_atomically(path, write)
     except OSError as error:
         raise _Stop(f"cannot write {path}: {error.strerror or error}", FAILED) from None
-    try:
-        write(temporary)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # the permissions of a file opened normally, not mkstemp's 0600
-        os.replace(temporary, path)
-    except OSError as error:
-        raise _Stop(f"cannot write {path}: {error.strerror or error}", FAILED) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def _require_matplotlib(option: str) -> None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 
+from engine.files import write_atomically
 from nn.module import Module
 
 __all__ = ["save", "load", "FORMAT", "VERSION"]
@@ -46,19 +46,14 @@ def save(module: Module, path: str | os.PathLike) -> None:
         raise ValueError(f"cannot save non-finite parameters ({', '.join(bad[:5])}): the model has diverged")
     document = {"format": FORMAT, "version": VERSION, "model": type(module).__name__, "parameters": state}
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+
+    def write(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+
+    write_atomically(path, write)
 
 
 def load(module: Module, path: str | os.PathLike) -> Module:

@@ -116,3 +116,15 @@ def test_save_and_load_need_a_module():
 def test_no_pickle_is_involved():
     source = open(nn.io.__file__, encoding="utf-8").read()
     assert "import pickle" not in source
+
+
+def test_a_saved_model_is_readable_like_any_file_the_user_writes(tmp_path):
+    import os
+
+    from nn import MLP, save
+
+    path = tmp_path / "model.json"
+    save(MLP(2, [1], seed=0), path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not the 0600 of a private temporary file
