@@ -76,17 +76,30 @@ class Primitive:
     number for a one-input op, a tuple with one entry per input otherwise. Calling a Primitive
     on floats returns a float; on any Value it returns a new Value node. `arity` None means any
     number of inputs.
+
+    `parts(*inputs) -> Value`, optional, builds the same value out of other primitives: a fused
+    op keeps the speed of one node in backward, and drawings show it as its parts (the graph a
+    learner would have written by hand).
     """
 
-    __slots__ = ("name", "forward", "derivative", "arity", "template")
+    __slots__ = ("name", "forward", "derivative", "arity", "template", "parts")
 
     def __init__(
-        self, name: str, forward: Callable, derivative: Callable, arity: int | None = 1, template: str = ""
+        self,
+        name: str,
+        forward: Callable,
+        derivative: Callable,
+        arity: int | None = 1,
+        template: str = "",
+        *,
+        parts: Callable | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a primitive needs a non-empty str name, got {name!r}")
         if not callable(forward) or not callable(derivative):
             raise TypeError(f"primitive {name!r}: forward and derivative must be callables")
+        if parts is not None and not callable(parts):
+            raise TypeError(f"primitive {name!r}: parts must be None or a callable, got {type(parts).__name__}")
         if arity is not None and arity < 1:
             raise ValueError(f"primitive {name!r}: arity must be at least 1, got {arity}")
         self.name = name
@@ -94,6 +107,7 @@ class Primitive:
         self.derivative = derivative
         self.arity = arity
         self.template = template  # how the compiler writes it: '{0} * {1}'; '' means a call
+        self.parts = parts
 
     def __call__(self, *inputs: Value | float) -> Value | float:
         if self.arity is not None and len(inputs) != self.arity:
@@ -394,9 +408,18 @@ def _linear_derivative(out, *inputs):
     return (*inputs[n : 2 * n], *inputs[:n], 1.0)
 
 
-_linear = Primitive("w·x+b", _linear_forward, _linear_derivative, None)
+def _linear_parts(*inputs: Value) -> Value:
+    # micrograd's neuron node by node, for drawings: ((b + w0*x0) + w1*x1) + ...
+    n = len(inputs) // 2
+    out = inputs[-1]
+    for w, x in zip(inputs[:n], inputs[n : 2 * n]):
+        out = out + w * x
+    return out
+
+
+_linear = Primitive("w·x+b", _linear_forward, _linear_derivative, None, parts=_linear_parts)
 # the table's tests check a two-input neuron as the representative of every size
-_register(Primitive("w·x+b", _linear_forward, _linear_derivative, 5))
+_register(Primitive("w·x+b", _linear_forward, _linear_derivative, 5, parts=_linear_parts))
 
 
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
