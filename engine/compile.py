@@ -744,10 +744,10 @@ _IDENTITY, _PICK, _GENERAL, _TOGETHER = range(4)
 class _Rule:
     """How the writer spells one primitive: forward template, and derivative per operand."""
 
-    __slots__ = ("forward", "derivative", "together", "reads", "how")
+    __slots__ = ("forward", "derivative", "together", "reads", "how", "operands")
 
     def __init__(self, prim: Primitive, node: Value, parents: list[Value], ns: _Namespace) -> None:
-        k = len(parents)
+        k = self.operands = len(parents)
         data = [p.data for p in parents]
         name = _identifier(prim.name, "op")
         template = prim.template if isinstance(prim.template, str) else ""
@@ -809,6 +809,7 @@ def _literal(x: float) -> str:
 _OP, _PARAM, _INPUT, _VALUE, _CONST = range(5)
 
 
+_NAME = re.compile(r"[A-Za-z_]\w*")
 _REPEAT_MIN = 8  # operations in a repeated piece of the graph before it gets a function of its own
 
 
@@ -837,8 +838,8 @@ class _Writer:
         self._analyse()
         n, kind, slot, names = self.n, self.kind, self.slot, self.names
         pieces = self._repeats() if self.fuse else []
-        # with repeated pieces run as functions, a leaf's gradient is added at each use, in the
-        # order backward() adds them, instead of summed in one line when the walk reaches the leaf
+        # with repeated pieces run in a loop of their own, a leaf's gradient is added at each use,
+        # in the order backward() adds them, instead of in one sum when the walk reaches the leaf
         self.push = bool(pieces)
         lines = [f"def {_FUNCTION}(inputs, values, params=_params):"]
         lines.append("    # the leaves: parameters as they are now, and this call's arguments")
@@ -854,34 +855,34 @@ class _Writer:
             for i in range(n):
                 if kind[i] in (_PARAM, _VALUE) and self.needed[i]:
                     self.acc[i] = ns.fresh(f"{names[i]}_grad")
-        self.pushed: set[str] = set()  # the accumulators a template adds to (its `nonlocal` names)
-        templates = {}
-        for piece in pieces:
-            if piece.template not in templates:
-                times = sum(p.template == piece.template for p in pieces)
-                templates[piece.template] = self._template(piece, lines, times)
+        self.pushed: set[str] = set()  # the accumulators the repeated pieces add to
+        loops = self._loops(pieces, lines) if pieces else None
 
         lines.append("    # forward pass: the value of every operation, in the order the graph was built")
-        starts = {piece.nodes[0]: piece for piece in pieces}
+        after = self.after_pieces
         for i in range(n):
-            if self.piece_of[i] < 0:
-                if self.rule_of[i] is not None:
+            if self.piece_of[i] < 0 and self.rule_of[i] is not None and not after[i]:
+                self._forward_node(i, lines, "    ")
+        if pieces:
+            self._run_forward(pieces, loops, lines)
+            for i in range(n):
+                if self.piece_of[i] < 0 and self.rule_of[i] is not None and after[i]:
                     self._forward_node(i, lines, "    ")
-            elif i in starts:
-                self._call_forward(starts[i], templates[starts[i].template], lines)
 
         lines.append("    # backward pass: each node's gradient is the sum, over the nodes that use it, of their")
         lines.append("    # gradient times the local derivative (the chain rule), from the output back to the leaves")
         for i, name in self.acc.items():
             lines.append(f"    {name} = {_target(kind[i], slot[i])}")
         self._backward_root(lines)
-        ends = {piece.nodes[-1]: piece for piece in pieces}
-        for i in range(n - 1, -1, -1):
-            if self.piece_of[i] < 0:
-                if i != self.root:
-                    self._backward_node(i, lines, "    ", -1)
-            elif i in ends:
-                self._call_backward(ends[i], templates[ends[i].template], lines)
+        start = pieces[0].nodes[0] if pieces else n
+        for i in range(n - 1, start - 1, -1):
+            if self.piece_of[i] < 0 and i != self.root:
+                self._backward_node(i, lines, "    ", -1)
+        if pieces:
+            self._run_backward(pieces, loops, lines)
+        for i in range(start - 1, -1, -1):
+            if i != self.root:
+                self._backward_node(i, lines, "    ", -1)
         for i, name in self.acc.items():
             lines.append(f"    {_target(kind[i], slot[i])} = {name}  # {names[i]}")
         lines.append(f"    return {self._returned(trace.extras, self.text[self.root], trace.pos, self.text)}")
@@ -905,33 +906,62 @@ class _Writer:
         keep = self.keep = [not fuse] * n  # values that need a variable of their own
         rule_of: list[_Rule | None] = [None] * n
         self.rule_of = rule_of
-        rules: dict[tuple[Primitive, int], _Rule] = {}  # a variadic primitive gets a rule per operand count
+        rules: dict[object, _Rule] = {}  # by primitive; a variadic one by (primitive, operand count)
+        arg_leaves, const = trace.arg_leaves.get, _CONST
+        # `alike`: two nodes are alike when they apply the same primitive to alike operands, where
+        # every argument is alike every other and a parameter or constant only itself (so the
+        # model on sample 3 is alike the model on sample 7); what repeats is written only once
+        alike = self.alike = [0] * n
+        classes: dict[object, int] = {}
         for i, idx in enumerate(parents):
             if not idx:
                 v = order[i]
-                arg = trace.arg_leaves.get(id(v))
+                arg = arg_leaves(id(v))
                 if arg is not None:
                     kind[i], slot[i] = (_INPUT if arg[0] == "inputs" else _VALUE), arg[1]
                     depends[i] = kind[i] == _VALUE
+                    key = "x" if kind[i] == _INPUT else ("v", slot[i])
                 elif id(v) in param_slot:
                     kind[i], slot[i], depends[i] = _PARAM, param_slot[id(v)], True
+                    key = ("p", slot[i])
                 else:
-                    kind[i] = _CONST
+                    kind[i] = const
+                    key = v.data.hex()
+                alike[i] = classes.setdefault(key, len(classes))
                 continue
-            if all([kind[j] == _CONST for j in idx]):
-                kind[i] = _CONST  # computed from constants only: a constant too
+            if kind[idx[0]] == const and (len(idx) == 1 or all([kind[j] == const for j in idx])):
+                kind[i] = const  # computed from constants only: a constant too
+                alike[i] = classes.setdefault(order[i].data.hex(), len(classes))
                 continue
             prim = order[i]._primitive
-            rule = rules.get((prim, len(idx)))
-            if rule is None:
-                rule = rules[prim, len(idx)] = _Rule(prim, order[i], [order[j] for j in idx], ns)
+            if len(idx) == 2:
+                key = (id(prim), alike[idx[0]], alike[idx[1]])
+            else:
+                key = (id(prim), *[alike[j] for j in idx])
+            alike[i] = classes.setdefault(key, len(classes))
+            rule = rules.get(prim)
+            if rule is None or rule.operands != len(idx):
+                key = prim if prim.arity is not None else (prim, len(idx))
+                rule = rules.get(key)
+                if rule is None:
+                    rule = rules[key] = _Rule(prim, order[i], [order[j] for j in idx], ns)
             rule_of[i] = rule
-            for j in idx:
-                uses[j] += 1
-                if depends[j]:
-                    depends[i] = True
+            if len(idx) == 2:
+                a, b = idx
+                uses[a] += 1
+                uses[b] += 1
+                depends[i] = depends[a] or depends[b]
+            else:
+                for j in idx:
+                    uses[j] += 1
+                    if depends[j]:
+                        depends[i] = True
             for k in rule.forward.repeated:  # an operand written twice in the formula: compute it once
                 keep[idx[k]] = True
+        self.count = count = [0] * len(classes)
+        for i in range(n):
+            if rule_of[i] is not None:
+                count[alike[i]] += 1
 
         # 2. backwards: which nodes need a gradient (they depend on a parameter and the output
         #    depends on them), the contributions arriving at each in the order backward() adds
@@ -943,10 +973,13 @@ class _Writer:
         arriving: list[list[tuple[int, int]] | None] = [None] * n
         self.arriving = arriving
         for i in range(n - 1, -1, -1):
+            if not needed[i]:
+                continue
             rule = rule_of[i]
-            if rule is None or not needed[i]:
+            if rule is None:
                 continue
             idx = parents[i]
+            reads = rule.reads
             for k, j in enumerate(idx):
                 if depends[j]:
                     needed[j] = True
@@ -955,7 +988,7 @@ class _Writer:
                         arriving[j] = [(i, k)]
                     else:
                         arriving[j].append((i, k))
-                    for hole in rule.reads[k]:
+                    for hole in reads[k]:
                         keep[i if hole == 0 else idx[hole - 1]] = True
         self.outputs = [root] + [trace.pos[v] for v in _values_in(trace.extras)]
         for i in self.outputs:
@@ -970,119 +1003,110 @@ class _Writer:
         self.gsize = [0] * n
         self.together: dict[int, str] = {}  # node -> the variable holding its tuple of local derivatives
         self.piece_of = [-1] * n
+        self.after_pieces = [False] * n  # computed from a repeated piece's output (forward after the loop)
 
     def _repeats(self) -> list[_Piece]:
         """Pieces of the graph that repeat with the same shape, each to be written once.
 
-        Two operations are alike when they apply the same primitive to alike operands, where
-        every argument is alike every other, and a parameter or constant only to itself. The
-        model run on sample 3 is then alike the model run on sample 7. A piece is kept only if
-        running it as one function changes nothing: it reads no value that needs a gradient but
-        parameters, and nothing that needs a gradient runs in the middle of it in the walk.
+        A piece is a connected group of operations whose kind repeats (see `alike`). It is kept
+        only if running it as one function changes nothing: it reads no value that needs a
+        gradient but parameters, nothing outside uses it before it is over, and nothing that
+        needs a gradient runs in the middle of it in the walk.
         """
-        n, kind, parents, slot, order = self.n, self.kind, self.trace.parents, self.slot, self.trace.order
-        table: dict[object, int] = {}
-        alike = [0] * n
-        for i in range(n):
-            k = kind[i]
-            if k == _OP:
-                key = (id(order[i]._primitive), *[alike[j] for j in parents[i]])
-            elif k == _INPUT:
-                key = "x"
-            else:
-                key = (k, slot[i] if k != _CONST else order[i].data.hex())
-            alike[i] = table.setdefault(key, len(table))
-        count = [0] * len(table)
-        for i in range(n):
-            if kind[i] == _OP:
-                count[alike[i]] += 1
-        # the pieces: repeated operations joined through their operands
-        owner = []  # union-find over piece numbers
-
-        def find(c: int) -> int:
-            while owner[c] != c:
-                owner[c] = owner[owner[c]]
-                c = owner[c]
-            return c
-
-        piece_of = self.piece_of
+        n, kind, parents, alike, count = self.n, self.kind, self.trace.parents, self.alike, self.count
+        needed, keep, piece_of = self.needed, self.keep, self.piece_of
+        owner: list[int] = []  # union-find over piece numbers, for the rare operation joining two
+        members: list[list[int]] = []
+        merged = False
         for i in range(n):
             if kind[i] != _OP or count[alike[i]] < 2:
                 continue
             mine = -1
             for j in parents[i]:
-                if piece_of[j] >= 0:
-                    other = find(piece_of[j])
+                other = piece_of[j]
+                if other >= 0:
+                    while owner[other] != other:
+                        other = owner[other]
                     if mine < 0:
                         mine = other
                     elif other != mine:
                         owner[other] = mine
+                        merged = True
             if mine < 0:
                 mine = len(owner)
                 owner.append(mine)
+                members.append([])
             piece_of[i] = mine
-        members: dict[int, list[int]] = {}
-        for i in range(n):
-            if piece_of[i] >= 0:
-                piece_of[i] = find(piece_of[i])
-                members.setdefault(piece_of[i], []).append(i)
-        pieces = {c: _Piece(nodes) for c, nodes in members.items() if len(nodes) >= _REPEAT_MIN}
-        # what each piece reads and gives, and whether it can run as one call
+            members[mine].append(i)
+        if merged:
+            for c in range(len(owner)):
+                root = c
+                while owner[root] != root:
+                    root = owner[root]
+                if root != c and members[c]:
+                    members[root].extend(members[c])
+                    members[c] = []
+            for c, nodes in enumerate(members):
+                nodes.sort()
+                for i in nodes:
+                    piece_of[i] = c
+        pieces: list[_Piece | None] = [_Piece(nodes) if len(nodes) >= _REPEAT_MIN else None for nodes in members]
         refused = set()
-        needed, keep = self.needed, self.keep
-        for c, piece in pieces.items():
-            first, last = piece.nodes[0], piece.nodes[-1]
-            if last - first > 4 * len(piece.nodes):
-                refused.add(c)
-                continue
-            seen = set()
-            for i in piece.nodes:
-                for j in parents[i]:
-                    if piece_of[j] == c or kind[j] in (_PARAM, _CONST) or j in seen:
-                        continue
-                    seen.add(j)
-                    piece.inputs.append(j)
-                    if needed[j] or kind[j] == _VALUE or (kind[j] == _OP and j > first):
-                        refused.add(c)
-            for i in range(first, last + 1):  # nothing that needs a gradient runs in between
-                if piece_of[i] != c and kind[i] == _OP and needed[i]:
-                    refused.add(c)
+        # what each piece reads and gives, in one scan of the edges
         for i in range(n):
             if kind[i] != _OP:
                 continue
             mine = piece_of[i]
             for j in parents[i]:
                 c = piece_of[j]
-                if c >= 0 and c != mine and c in pieces:
+                if c == mine:
+                    continue
+                if c >= 0 and pieces[c] is not None:  # j leaves its piece: an output
                     piece = pieces[c]
                     if j not in piece.outputs:
                         piece.outputs.append(j)
                     if i < piece.nodes[-1]:
                         refused.add(c)  # used before the piece is over
+                if mine >= 0 and pieces[mine] is not None and kind[j] != _PARAM and kind[j] != _CONST:
+                    piece = pieces[mine]
+                    if j not in piece.inputs:
+                        piece.inputs.append(j)
+                        if needed[j] or kind[j] == _VALUE or (kind[j] == _OP and j > piece.nodes[0]):
+                            refused.add(mine)
         for i in self.outputs:
             c = piece_of[i]
-            if c in pieces:
+            if c >= 0 and pieces[c] is not None:
                 if i == self.root:
                     refused.add(c)
                 elif i not in pieces[c].outputs:
                     pieces[c].outputs.append(i)
-        # pieces of the same shape share one template
         shapes: dict[tuple, list[_Piece]] = {}
-        for c, piece in pieces.items():
-            if c in refused:
+        for c, piece in enumerate(pieces):
+            if piece is None or c in refused:
                 continue
+            first, last = piece.nodes[0], piece.nodes[-1]
+            if last - first > 4 * len(piece.nodes) or any(
+                [piece_of[i] != c and needed[i] and kind[i] == _OP for i in range(first, last + 1)]
+            ):
+                continue  # something that needs a gradient runs in between
             piece.outputs.sort()
             for o in piece.outputs:
                 keep[o] = True
             piece.graded = [o for o in piece.outputs if any(piece_of[u] != c for u, _ in self.arriving[o] or ())]
-            local = {i: k for k, i in enumerate(piece.nodes)}
-            where = {j: k for k, j in enumerate(piece.inputs)}
-            shape = [
-                (alike[i], tuple([local.get(j, -1 - where.get(j, -1)) for j in parents[i]]), needed[i], keep[i])
-                for i in piece.nodes
-            ]
-            shape.append((tuple([local[o] for o in piece.outputs]), tuple([local[o] for o in piece.graded])))
-            shapes.setdefault(tuple(shape), []).append(piece)
+            # the shape: each operation's kind and where its operands come from (inside the piece,
+            # which input, or a parameter or constant, named by `alike`), and what is kept
+            nodes = piece.nodes
+            local = dict(zip(nodes, range(len(nodes))))
+            local.update(zip(piece.inputs, range(-1, -1 - len(piece.inputs), -1)))
+            get = local.get
+            shape = (
+                tuple([alike[i] for i in nodes]),
+                tuple([tuple(map(get, parents[i])) for i in nodes]),
+                tuple([needed[i] + 2 * keep[i] for i in nodes]),
+                tuple(map(get, piece.outputs)),
+                tuple(map(get, piece.graded)),
+            )
+            shapes.setdefault(shape, []).append(piece)
         kept = []
         for number, group in enumerate(shapes.values()):
             if len(group) > 1 and not any(self.labels[i] for i in group[0].nodes):
@@ -1091,11 +1115,42 @@ class _Writer:
                 kept.extend(group)
         for i in range(n):
             piece_of[i] = -1
+        kept.sort(key=lambda piece: piece.nodes[0])
         for number, piece in enumerate(kept):
             for i in piece.nodes:
                 piece_of[i] = number
-        kept.sort(key=lambda piece: piece.nodes[0])
+        if kept and not self._loopable(kept):
+            for i in range(n):
+                piece_of[i] = -1
+            return []
         return kept
+
+    def _loopable(self, pieces: list[_Piece]) -> bool:
+        """Can all pieces run in one loop, forward and backward, with the same numbers?
+
+        Forward: no piece may read a value computed from another piece's output (the other
+        operations are computed before or after the loop, as they need). Backward: between the
+        first and the last piece in the walk, nothing else may add to a leaf's gradient, so the
+        leaves receive their contributions in backward()'s order.
+        """
+        n, kind, parents, needed, piece_of = self.n, self.kind, self.trace.parents, self.needed, self.piece_of
+        after = self.after_pieces
+        for i in range(n):
+            if piece_of[i] >= 0:
+                after[i] = True
+            elif self.rule_of[i] is not None:
+                for j in parents[i]:
+                    if after[j]:
+                        after[i] = True
+                        break
+        if any(after[j] for piece in pieces for j in piece.inputs):
+            return False
+        first, last = pieces[0].nodes[0], max(piece.nodes[-1] for piece in pieces)
+        for i in range(first, last + 1):
+            if piece_of[i] < 0 and needed[i] and self.rule_of[i] is not None:
+                if any(kind[j] in (_PARAM, _VALUE) and needed[j] for j in parents[i]):
+                    return False
+        return True
 
     # --- writing: one node at a time -------------------------------------------------------
 
@@ -1198,58 +1253,99 @@ class _Writer:
 
     # --- repeated pieces as functions ------------------------------------------------------
 
-    def _template(self, piece: _Piece, lines: list[str], times: int) -> tuple[str, str, list[str]]:
-        """Write one piece as a forward function and a backward function; their names and what
-        the forward keeps for the backward."""
+    def _template(self, piece: _Piece) -> dict:
+        """One piece written as the body of a loop: its forward, and its backward."""
         ns, text, prec, size = self.ns, self.text, self.prec, self.size
         number = self.piece_of[piece.nodes[0]]
-        forward, backward = ns.fresh(f"piece{piece.template}_forward"), ns.fresh(f"piece{piece.template}_backward")
         arguments = [ns.fresh(f"in{k}") for k in range(len(piece.inputs))]
         before = [(text[j], prec[j], size[j]) for j in piece.inputs]
         for j, name in zip(piece.inputs, arguments):
             text[j], prec[j], size[j] = name, _ATOM, 0
-        body: list[str] = []
+        forward: list[str] = []
         for i in piece.nodes:
-            self._forward_node(i, body, "        ")
-        made = [line.split(" = ", 1)[0].strip() for line in body] + arguments
+            self._forward_node(i, forward, " " * 16)
+        made = [line.split(" = ", 1)[0].strip() for line in forward] + arguments
         outputs = [text[o] for o in piece.outputs]
-        given = {o: ns.fresh(f"{text[o]}_grad_from_outside") for o in piece.graded}
-        back: list[str] = []
-        self.pushed: set[str] = set()
+        given = [ns.fresh(f"{text[o]}_grad_from_outside") for o in piece.graded]
+        given_of = dict(zip(piece.graded, given))
+        backward: list[str] = []
         for i in reversed(piece.nodes):
-            self._backward_node(i, back, "        ", number, given.get(i, ""))
-        read = set(re.findall(r"[A-Za-z_]\w*", "\n".join(back)))
+            self._backward_node(i, backward, " " * 16, number, given_of.get(i, ""))
+        read = set(_NAME.findall("\n".join(backward)))
         saved = [name for name in dict.fromkeys(made) if name in read]
         for j, old in zip(piece.inputs, before):
             text[j], prec[j], size[j] = old
-        lines.append(f"    # this piece of the graph repeats {times} times with the same shape (once per sample,")
-        lines.append("    # say): written once as a function, called for each")
-        lines.append(f"    def {forward}({', '.join(arguments)}):")
+        return {
+            "arguments": arguments, "forward": forward, "outputs": outputs,
+            "given": given, "backward": backward, "saved": saved,
+        }  # fmt: skip
+
+    def _loops(self, pieces: list[_Piece], lines: list[str]) -> dict:
+        """The two functions that run every occurrence of every repeated piece, in a loop."""
+        times: dict[int, int] = {}
+        for piece in pieces:
+            times[piece.template] = times.get(piece.template, 0) + 1
+        templates = {}
+        for piece in pieces:
+            if piece.template not in templates:
+                templates[piece.template] = self._template(piece)
+        leaves = {self.names[i] for i in range(self.n) if self.kind[i] == _PARAM}
+        shown = ", ".join(f"{t} ({k} times)" for t, k in times.items())
+        lines.append(f"    # pieces of the graph that repeat with the same shape (once per sample, say): {shown};")
+        lines.append("    # each is written once, as a branch of a loop over its occurrences")
+        forward, backward = self.ns.fresh("pieces_forward"), self.ns.fresh("pieces_backward")
+        body, reads = [], []
+        for number, (t, template) in enumerate(templates.items()):
+            body.append(f"            {'if' if number == 0 else 'elif'} piece == {t}:")
+            if template["arguments"]:
+                body.append(f"                {', '.join(template['arguments'])}, = arguments")
+            body.extend(template["forward"])
+            results = template["outputs"] + [_tuple(template["saved"])]
+            body.append(f"                done.append(({', '.join(results)}))")
+        reads = [f"{p}={p}" for p in dict.fromkeys(_NAME.findall("\n".join(body))) if p in leaves]
+        lines.append(f"    def {forward}(work, {', '.join(reads)}):".replace(", )", ")"))
+        lines.append("        done = []")
+        lines.append("        for piece, arguments in work:")
         lines.extend(body)
-        lines.append(f"        return {', '.join(outputs + [_tuple(saved)])}")
-        lines.append(f"    def {backward}(saved, {', '.join(given.values())}):".replace(", )", ")"))
-        if self.pushed:
-            lines.append(f"        nonlocal {', '.join(sorted(self.pushed))}")
-        if saved:
-            lines.append(f"        {', '.join(saved)}, = saved")
-        lines.extend(back or ["        pass"])
-        return forward, backward, saved
+        lines.append("        return done")
+        body = []
+        for number, (t, template) in enumerate(templates.items()):
+            body.append(f"            {'if' if number == 0 else 'elif'} piece == {t}:")
+            if template["saved"]:
+                body.append(f"                {', '.join(template['saved'])}, = saved")
+            if template["given"]:
+                body.append(f"                {', '.join(template['given'])}, = given")
+            body.extend(template["backward"] or [" " * 16 + "pass"])
+        accumulators = sorted(self.pushed)
+        reads = [f"{p}={p}" for p in dict.fromkeys(_NAME.findall("\n".join(body))) if p in leaves]
+        lines.append(f"    def {backward}(work, {', '.join(accumulators + reads)}):".replace(", )", ")"))
+        lines.append("        for piece, saved, given in work:")
+        lines.extend(body)
+        lines.append(f"        return {_tuple(accumulators)}")
+        return {"forward": forward, "backward": backward, "templates": templates, "accumulators": accumulators}
 
-    def _call_forward(self, piece: _Piece, template: tuple, lines: list[str]) -> None:
+    def _run_forward(self, pieces: list[_Piece], loops: dict, lines: list[str]) -> None:
         ns, text = self.ns, self.text
-        arguments = ", ".join([text[j] for j in piece.inputs])
-        for o in piece.outputs:
-            text[o], self.prec[o], self.size[o] = ns.fresh(f"v{o}"), _ATOM, 0
-        piece.saved = ns.fresh(f"saved{piece.nodes[0]}")
-        targets = [text[o] for o in piece.outputs] + [piece.saved]
-        lines.append(f"    {', '.join(targets)} = {template[0]}({arguments})")
+        work = ", ".join(f"({p.template}, {_tuple([text[j] for j in p.inputs])})" for p in pieces)
+        done = ns.fresh("done")
+        lines.append(f"    {done} = {loops['forward']}([{work}])")
+        for k, piece in enumerate(pieces):
+            for o in piece.outputs:
+                text[o], self.prec[o], self.size[o] = ns.fresh(f"v{o}"), _ATOM, 0
+            piece.saved = ns.fresh(f"saved{piece.nodes[0]}")
+            lines.append(f"    {', '.join([text[o] for o in piece.outputs] + [piece.saved])} = {done}[{k}]")
 
-    def _call_backward(self, piece: _Piece, template: tuple, lines: list[str]) -> None:
-        given = []
-        for o in piece.graded:
-            terms = [self._term(c, k)[:2] for c, k in self.arriving[o] if self.piece_of[c] != self.piece_of[o]]
-            given.append(_sum(terms)[0])
-        lines.append(f"    {template[1]}({', '.join([piece.saved] + given)})")
+    def _run_backward(self, pieces: list[_Piece], loops: dict, lines: list[str]) -> None:
+        work = []
+        for piece in sorted(pieces, key=lambda p: p.nodes[-1], reverse=True):  # backward()'s order
+            given = []
+            for o in piece.graded:
+                terms = [self._term(c, k)[:2] for c, k in self.arriving[o] if self.piece_of[c] != self.piece_of[o]]
+                given.append(_sum(terms)[0])
+            work.append(f"({piece.template}, {piece.saved}, {_tuple(given)})")
+        accumulators = loops["accumulators"]
+        call = f"{loops['backward']}([{', '.join(work)}], {', '.join(accumulators)})".replace(", )", ")")
+        lines.append(f"    {', '.join(accumulators) + ',' if accumulators else '_'} = {call}")
 
     def _leaf_names(self, labels: list[str], kind: list[int], slot: list[int]) -> list[str]:
         """Variable names for the parameters and arguments (operations get theirs as needed)."""
