@@ -744,7 +744,7 @@ _IDENTITY, _PICK, _GENERAL, _TOGETHER = range(4)
 class _Rule:
     """How the writer spells one primitive: forward template, and derivative per operand."""
 
-    __slots__ = ("forward", "derivative", "together", "reads", "how", "operands")
+    __slots__ = ("forward", "derivative", "together", "reads", "how", "operands", "repeated")
 
     def __init__(self, prim: Primitive, node: Value, parents: list[Value], ns: _Namespace) -> None:
         k = self.operands = len(parents)
@@ -753,6 +753,7 @@ class _Rule:
         template = prim.template if isinstance(prim.template, str) else ""
         expr = _expression(prim.forward, k, data, ns, template)
         self.forward = _Template(expr or _call(ns.bind(prim.forward, name), k), k)
+        self.repeated = self.forward.repeated
         # derivative(out, *inputs): hole 0 is the node's own value, hole j its operand j - 1
         expr = _expression(prim.derivative, k + 1, [node.data, *data], ns)
         expr = expr or _call(ns.bind(prim.derivative, f"{name}_derivative"), k + 1)
@@ -935,29 +936,28 @@ class _Writer:
                 continue
             prim = order[i]._primitive
             if len(idx) == 2:
-                key = (id(prim), alike[idx[0]], alike[idx[1]])
-            else:
-                key = (id(prim), *[alike[j] for j in idx])
-            alike[i] = classes.setdefault(key, len(classes))
-            rule = rules.get(prim)
-            if rule is None or rule.operands != len(idx):
-                key = prim if prim.arity is not None else (prim, len(idx))
-                rule = rules.get(key)
-                if rule is None:
-                    rule = rules[key] = _Rule(prim, order[i], [order[j] for j in idx], ns)
-            rule_of[i] = rule
-            if len(idx) == 2:
                 a, b = idx
+                key = (prim, alike[a], alike[b])
                 uses[a] += 1
                 uses[b] += 1
                 depends[i] = depends[a] or depends[b]
             else:
+                key = (prim, *[alike[j] for j in idx])
                 for j in idx:
                     uses[j] += 1
                     if depends[j]:
                         depends[i] = True
-            for k in rule.forward.repeated:  # an operand written twice in the formula: compute it once
-                keep[idx[k]] = True
+            alike[i] = classes.setdefault(key, len(classes))
+            rule = rules.get(prim)
+            if rule is None:
+                rule = rules.get((prim, len(idx)))  # a variadic primitive: one rule per operand count
+                if rule is None:
+                    rule = _Rule(prim, order[i], [order[j] for j in idx], ns)
+                    rules[prim if prim.arity is not None else (prim, len(idx))] = rule
+            rule_of[i] = rule
+            if rule.repeated:  # an operand written twice in the formula: compute it once
+                for k in rule.repeated:
+                    keep[idx[k]] = True
         self.count = count = [0] * len(classes)
         for i in range(n):
             if rule_of[i] is not None:
@@ -1353,10 +1353,12 @@ class _Writer:
         names = [""] * len(labels)
         arg_names = {info[:2]: info[2] for info in trace.arg_leaves.values()}
         clashes: dict[str, int] = {}
-        for i, label in enumerate(labels):
-            if label and kind[i] == _PARAM:
-                clashes[label] = clashes.get(label, 0) + 1
-        for i, v in enumerate(trace.order):
+        leaves = [i for i, idx in enumerate(trace.parents) if not idx]
+        for i in leaves:
+            if labels[i] and kind[i] == _PARAM:
+                clashes[labels[i]] = clashes.get(labels[i], 0) + 1
+        for i in leaves:
+            v = trace.order[i]
             if kind[i] == _PARAM:
                 label, where = labels[i], v._meta.scope if v._meta is not None else ""
                 base = f"{where}.{label}" if label and clashes[label] > 1 and where else label or f"p{slot[i]}"
