@@ -20,9 +20,9 @@ from pathlib import Path
 
 import graphviz
 
-from engine.draw import _explain_missing_graphviz, draw_dot
+from engine.draw import _explain_missing_graphviz, _graph_to_draw, draw_dot
 from engine.files import write_atomically
-from engine.value import Value, topological_order
+from engine.value import Value
 from engine.walkthrough import replay_backward, step_caption
 
 __all__ = ["backward_animation", "backward_widget", "backward_frames"]
@@ -77,16 +77,17 @@ show(0);
 def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[str], list[str]]:
     """The SVG picture and the caption of every step of the backward walk, step 0 to the end.
 
-    `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters).
+    `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
+    A fused node drawn as its parts (expand=True, the default) takes one step per part.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_frames needs a Value as root, got {type(root).__name__}")
     for fixed in ("step", "title", "format"):
         if fixed in options:
             raise TypeError(f"backward_frames chooses {fixed!r} itself; pass draw_dot's other options")
-    order = topological_order(root)
-    index = {v: i for i, v in enumerate(order)}
-    parents = [[index[p] for p in v.parents] for v in order]
+    # the very graph every frame draws, so the steps counted here are the steps drawn
+    graph = _graph_to_draw(root, options.get("expand", True), options.get("check", False))
+    order, parents = graph.order, graph.parents
     total = sum(1 for v in order if v._primitive is not None) + (1 if root._primitive is None else 0)
     if total > max_steps:
         raise ValueError(
@@ -119,7 +120,7 @@ def backward_animation(
     """Write an HTML file that plays the backward walk of `root`; returns its path.
 
     One self-contained file (works offline): a slider over the steps, play/pause, and the arrow
-    keys. `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters).
+    keys. `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
 
     >>> from engine import Value
     >>> import tempfile, os

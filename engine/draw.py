@@ -16,6 +16,11 @@ What a drawing can show besides data and grad:
 - the backward pass in progress: `step=k` shows the walk after k chain-rule steps;
 - big graphs in a bounded number of boxes (see collapse.py).
 
+Fused nodes (nn's `w·x+b`, one node per neuron for speed) are drawn as their parts by default
+(`expand=True`, see expand.py): the `*` and `+` nodes of micrograd's neuron, each with its own data
+and gradient. The step-through walks through the parts too, one chain-rule step per part, so the
+steps match the picture; `expand=False` draws each fused node as one box and one step.
+
 Gradient shown as "pending": the engine keeps no flag saying whether backward has run, so the
 drawing decides per graph: once backward has run from this root, the root's gradient is nonzero
 (it is seeded with 1), and every node's gradient is shown. Before that, every gradient shows as
@@ -43,7 +48,8 @@ from engine.draw_style import (
     summary_label,
     value_label,
 )
-from engine.value import Value, topological_order
+from engine.expand import DrawnGraph, drawn_graph
+from engine.value import Value
 from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "mismatches"]
@@ -105,6 +111,7 @@ def draw_dot(
     parameters: Iterable[Value] | None = None,
     backward_done: bool | None = None,
     title: str | None = None,
+    expand: bool = True,
 ) -> graphviz.Digraph:
     """The computation graph of `root` as a `graphviz.Digraph` (displays inline in Jupyter).
 
@@ -114,7 +121,8 @@ def draw_dot(
     or `'role'` (input, parameter, intermediate, output; `parameters=` says which leaves are
     parameters, else labelled leaves made inside a scope are); `max_nodes` caps the number of
     boxes, folding the rest into summaries; `step=k` draws the backward walk after k steps;
-    `clusters=False` ignores scopes; `title` replaces the caption.
+    `clusters=False` ignores scopes; `title` replaces the caption; `expand=False` draws a fused
+    node (nn's `w·x+b`) as one box instead of its `*` and `+` parts.
 
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
     >>> c = a * b; c.label = 'c'; c.backward()
@@ -133,13 +141,12 @@ def draw_dot(
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
         raise ValueError(f"step must be None or an int >= 0, got {step!r}")
 
-    order = topological_order(root)
-    index = {v: i for i, v in enumerate(order)}
-    parents = [[index[p] for p in v.parents] for v in order]
+    graph = _graph_to_draw(root, expand, check)
+    order, parents = graph.order, graph.parents
     plan = plan_drawing(order, parents, max_nodes)
     if step is None:
         done = root.grad != 0 if backward_done is None else bool(backward_done)
-        walk = _still(order, done)
+        walk = _still(graph, done)
     else:
         walk = replay_backward(order, parents, step, _grad_text)
     bad = {}
@@ -155,7 +162,8 @@ def draw_dot(
     for i, v in enumerate(order):
         if plan.shown[i]:
             fill = _fill(i, v, walk, color_by, roles)
-            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady):
+            part_of = graph.part_of.get(i)
+            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of):
                 place.setdefault(v.scope if clusters else "", []).append((name, attrs))
     for k, s in enumerate(plan.summaries):
         attrs = _summary_attrs(s, order, walk, bad)
@@ -164,10 +172,16 @@ def draw_dot(
     _emit_edges(dot, plan, walk, bad)
     if color_by is not None:
         dot.node("legend", label=legend_label(color_by), shape="plain", id="legend", **{"class": "legend"})
-    caption = title if title is not None else _caption(order, plan, walk, bad, step, check)
+    caption = title if title is not None else _caption(graph, plan, walk, bad, step, check)
     if caption:
         dot.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     return dot
+
+
+def _graph_to_draw(root: Value, expand: bool, check: bool) -> DrawnGraph:
+    """The nodes a drawing (or an animation) of `root` shows; with `check`, a fused node whose own
+    derivative rule is wrong stays whole, so its red mark shows the rule backward really uses."""
+    return drawn_graph(root, expand, (lambda v: bool(mismatches(v))) if check else None)
 
 
 def _grad_text(grad: float | None, status: str) -> str:
@@ -176,9 +190,9 @@ def _grad_text(grad: float | None, status: str) -> str:
     return f"grad {number(grad)}" + (" (so far)" if status == PARTIAL else "")
 
 
-def _still(order: list[Value], done: bool) -> Walk:
-    n = len(order)
-    grads = [v.grad for v in order] if done else [None] * n
+def _still(graph: DrawnGraph, done: bool) -> Walk:
+    n = len(graph.order)
+    grads = list(graph.grads) if done else [None] * n
     return Walk(0, 0, grads, [FINAL if done else PENDING] * n, None, [], 0)
 
 
@@ -211,7 +225,7 @@ def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] |
     return {PENDING: PENDING_FILL, PARTIAL: "#fff3c4", FINAL: "#ffffff"}[walk.status[i]]
 
 
-def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int):
+def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of: str | None):
     """The box for node i and, if an op made it, the op node in front of it."""
     g, status = walk.grads[i], walk.status[i]
     current = i == walk.current
@@ -224,8 +238,11 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
         border=FED if current else ("#cb181d" if bad else None),
         steady_chars=steady,
     )
-    classes = ["value", status] + (["current"] if current else [])
+    part = ["part"] if part_of else []
+    classes = ["value", status] + (["current"] if current else []) + part
     tooltip = f"data {v.data!r}, grad {'pending' if g is None else repr(g)}" + (f", scope {v.scope}" if v.scope else "")
+    if part_of:
+        tooltip += f", part of {part_of}"
     yield f"n{i}", {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": tooltip}
     if v._primitive is None:
         return
@@ -233,11 +250,14 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     if plan.folded[i]:
         terms = len(plan.inputs[i])
         op = f"Σ {terms} terms" if op == "+" else f"Π {terms} factors"
-    attrs = {"label": op, "shape": "ellipse", "id": f"o{i}", "class": "op", "fontsize": "11", "margin": "0.03"}
+    kind = " ".join(["op"] + part)
+    attrs = {"label": op, "shape": "ellipse", "id": f"o{i}", "class": kind, "fontsize": "11", "margin": "0.03"}
+    if part_of:
+        attrs["tooltip"] = f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)"
     if len(op) <= 3:
         attrs.update(shape="circle", width="0.35", fixedsize="true")
     if current:
-        attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": "op current"})
+        attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": f"{kind} current"})
     if bad:
         lines = [op] + [f"✗ input {j}: rule {number(a)}, slope {number(s)}" for j, a, s in bad]
         attrs.update(
@@ -249,7 +269,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
             fontcolor="#99000d",
             penwidth="2",
             fixedsize="false",
-            **{"class": "op mismatch"},
+            **{"class": f"{kind} mismatch"},
         )
     yield f"o{i}", attrs
 
@@ -354,7 +374,8 @@ def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> Non
         dot.edge(tail, head, style="dashed")
 
 
-def _caption(order, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> str:
+def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> str:
+    order = graph.order
     lines = []
     if step is not None:
         lines.append(step_caption(order, walk))
@@ -375,6 +396,9 @@ def _caption(order, plan: Plan, walk: Walk, bad: dict, step: int | None, check: 
         if folded:
             text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
         lines.append(text)
+        if graph.expanded:
+            fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
+            lines.append(f"counting fused nodes ({fused}) as their parts: {graph.size:,} nodes in the graph itself")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

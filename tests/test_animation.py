@@ -57,6 +57,31 @@ def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_
     assert captions[1].startswith("step 1 of 5: o starts the walk")
 
 
+def nn_lecture_neuron() -> Value:
+    """The same neuron as nn builds it: w·x + b is one fused node."""
+    nn = pytest.importorskip("nn")
+    neuron = nn.Neuron(2, activation="tanh")
+    for w, data in zip(neuron.w, (-3.0, 1.0)):
+        w.data = data
+    neuron.b.data = 6.8813735870195432
+    return neuron([Value(2.0, label="x1"), Value(0.0, label="x2")])
+
+
+@needs_dot
+def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_the_plain_neurons_gradients():
+    svgs, captions = backward_frames(nn_lecture_neuron())
+    assert len(svgs) == 6  # step 0, then tanh, the two + and the two * parts of w·x+b
+    plain_svgs, _ = backward_frames(lecture_neuron())
+    assert sorted(grad_texts(svgs[-1])) == sorted(grad_texts(plain_svgs[-1]))
+    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    highlighted = [current_boxes(svg) for svg in svgs[1:]]
+    assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
+    # drawn fused, the whole w·x+b is one step
+    fused, fused_captions = backward_frames(nn_lecture_neuron(), expand=False)
+    assert len(fused) == 3 and fused_captions[2].startswith("step 2 of 2: the w·x+b node")
+    assert len(grad_texts(fused[-1])) == 7 and set(grad_texts(fused[-1])) == set(grad_texts(svgs[-1]))
+
+
 def test_an_animation_of_too_many_steps_is_refused_with_the_count_and_the_way_out():
     x = Value(1.0)
     y = x

@@ -10,11 +10,13 @@ import xml.etree.ElementTree as ET
 import graphviz
 import pytest
 
-from engine import Primitive, Value, scope, topological_order
+from engine import Primitive, Value, grad, no_grad, scope, topological_order
 from engine.draw import GraphvizNotFoundError, draw_dot
+from engine.ops import registered
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 
 
 # --- reading an SVG the way a person reads the picture ---------------------------------------
@@ -337,14 +339,24 @@ def test_micrograd_demo_loss_built_with_nn_draws_as_module_boxes_within_the_budg
     loss = nn.losses.hinge(scores, [1 if c == 1 else -1 for c in y])
     loss = loss + 1e-4 * sum(p * p for p in model.parameters())
     loss.backward()
-    total = len(topological_order(loss))
-    assert total > 8_000  # nn fuses each neuron's w·x + b into one node (the 65k-node plain graph: above)
+    graph = topological_order(loss)
+    assert len(graph) > 8_000  # nn fuses each neuron's w·x + b into one node (the 65k-node plain graph: above)
+    # drawn as their parts, a neuron of n inputs is 2n nodes (n products, n sums) instead of one
+    fused = [v for v in graph if v.op == "w·x+b"]
+    total = len(graph) + sum(len(v.parents) - 2 for v in fused)
     svg = render(draw_dot(loss, max_nodes=250))
     summaries = groups(svg, "summary")
     assert len(groups(svg, "value")) + len(groups(svg, "op")) + len(summaries) <= 250
     shown, said_total, hidden, _, folded = _caption_numbers(svg)
     assert said_total == total and shown + hidden + folded == total
+    assert f"counting fused nodes ({len(fused):,} w·x+b) as their parts: {len(graph):,} nodes in the graph itself" in (
+        " ".join(texts(svg))
+    )
     assert {"layers.0", "layers.1"} <= {texts(g)[0] for g in groups(svg, "cluster")}
+    # drawn fused, the drawing counts the graph's own nodes
+    svg = render(draw_dot(loss, max_nodes=250, expand=False))
+    shown, said_total, hidden, _, folded = _caption_numbers(svg)
+    assert said_total == len(graph) and shown + hidden + folded == len(graph)
 
 
 @needs_dot
@@ -412,6 +424,241 @@ def test_every_frame_of_a_step_through_has_the_same_layout():
     first, last = render(draw_dot(o, step=0, title="")), render(draw_dot(o, step=5, title=""))
     for name in ("x1", "w2", "n", "o"):
         assert center(box_with(first, name)) == center(box_with(last, name))
+
+
+# --- fused nodes drawn as their parts ----------------------------------------------------------
+
+# the lecture's neuron as nn builds it: w·x + b is one fused node, drawn as micrograd's * and + nodes
+LECTURE_W, LECTURE_X, LECTURE_B = (-3.0, 1.0), (2.0, 0.0), 6.8813735870195432
+
+
+def nn_lecture_neuron():
+    nn = pytest.importorskip("nn")
+    neuron = nn.Neuron(2, activation="tanh")
+    for w, data in zip(neuron.w, LECTURE_W):
+        w.data = data
+    neuron.b.data = LECTURE_B
+    x = [Value(data, label=f"x{i}") for i, data in enumerate(LECTURE_X)]
+    return neuron(x), neuron, x
+
+
+def plain_lecture_neuron():
+    """The same neuron from plain Values, built the way micrograd's Neuron builds it: the oracle."""
+    w = [Value(data, label=f"w{i}") for i, data in enumerate(LECTURE_W)]
+    x = [Value(data, label=f"x{i}") for i, data in enumerate(LECTURE_X)]
+    b = Value(LECTURE_B, label="b")
+    return sum((wi * xi for wi, xi in zip(w, x)), b).tanh()
+
+
+def op_results(svg: ET.Element) -> list[tuple[str, tuple[str, ...]]]:
+    """Each op node with the texts of the box it makes, sorted: what a reader compares by eye."""
+    boxes = {title(g): texts(g) for g in groups(svg, "value")}
+    ops = {title(g): texts(g)[0] for g in groups(svg, "op")}
+    made = [title(g).replace("&#45;&gt;", "->").split("->") for g in groups(svg, "edge")]
+    return sorted((ops[tail], tuple(boxes[head])) for tail, head in made if tail in ops)
+
+
+def grads_shown(svg: ET.Element) -> list[str]:
+    return sorted(t for g in groups(svg, "value") for t in texts(g) if t.startswith("grad"))
+
+
+@needs_dot
+def test_an_nn_neuron_is_drawn_as_micrograds_products_and_sums_with_the_numbers_plain_values_give():
+    o, neuron, x = nn_lecture_neuron()
+    o.backward()
+    assert [v.op for v in topological_order(o)].count("w·x+b") == 1  # fused in the graph itself
+    plain = plain_lecture_neuron()
+    plain.backward()
+    drawn, oracle = render(draw_dot(o)), render(draw_dot(plain))
+    assert sorted(texts(g)[0] for g in groups(drawn, "op")) == ["*", "*", "+", "+", "tanh"]
+    assert op_results(drawn) == op_results(oracle)
+    for name in ("w0", "w1", "x0", "x1", "b"):
+        assert texts(box_with(drawn, name)) == texts(box_with(oracle, name))
+    # by hand: w0*x0 = -6, b + w0*x0 = 0.8814 (= n, as w1*x1 = 0); every part's grad is
+    # d o/d n = 1 - tanh(n)^2 = 0.5, and d o/d x0 = w0 * 0.5 = -1.5
+    products = [box for op, box in op_results(drawn) if op == "*"]
+    assert ("data -6.0000", "grad 0.5000") in products and ("data 0.0000", "grad 0.5000") in products
+    sums = [box for op, box in op_results(drawn) if op == "+"]
+    assert sums == [("data 0.8814", "grad 0.5000")] * 2
+    assert texts(box_with(drawn, "x0")) == ["x0", "data 2.0000", "grad -1.5000"]
+    assert len(groups(drawn, "part")) == 2 * 4  # four parts, each a box and an op node
+
+
+@needs_dot
+def test_the_parts_gradients_follow_the_chain_rule_from_the_fused_nodes_gradient_not_a_copy_of_it():
+    o, neuron, x = nn_lecture_neuron()
+    loss = o * o * 3.0  # d loss/d o = 6 o, so every part of the neuron carries 6 o (1 - o^2)
+    loss.backward()
+    plain = plain_lecture_neuron()
+    plain_loss = plain * plain * 3.0
+    plain_loss.backward()
+    drawn, oracle = render(draw_dot(loss)), render(draw_dot(plain_loss))
+    assert op_results(drawn) == op_results(oracle)
+    share = 6 * o.data * (1 - o.data**2)
+    assert sum(f"grad {share:.4f}" in box for op, box in op_results(drawn) if op in "*+") == 4
+
+    # a fused a*b*c: the part a*b gets d(abc)/d(ab) = c times the fused node's gradient
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(0.5, label="c")
+    y = fused_product(a, b, c) * 4.0
+    y.backward()
+    pa, pb, pc = Value(2.0, label="a"), Value(-3.0, label="b"), Value(0.5, label="c")
+    plain_y = pa * pb * pc * 4.0
+    plain_y.backward()
+    drawn, oracle = render(draw_dot(y)), render(draw_dot(plain_y))
+    assert op_results(drawn) == op_results(oracle)
+    assert ("*", ("data -6.0000", "grad 2.0000")) in op_results(drawn)  # c × 4, by hand
+
+
+fused_product = Primitive(
+    "abc", lambda a, b, c: a * b * c, lambda out, a, b, c: (b * c, a * c, a * b), 3, parts=lambda a, b, c: a * b * c
+)
+
+
+@needs_dot
+def test_expand_false_draws_the_fused_neuron_as_one_box_with_all_its_inputs():
+    o, _, _ = nn_lecture_neuron()
+    o.backward()
+    svg = render(draw_dot(o, expand=False))
+    assert sorted(texts(g)[0] for g in groups(svg, "op")) == ["tanh", "w·x+b"]
+    fused = next(title(g) for g in groups(svg, "op") if texts(g) == ["w·x+b"])
+    into = [t for t in (title(g).replace("&#45;&gt;", "->") for g in groups(svg, "edge")) if t.endswith(f"->{fused}")]
+    assert len(into) == 5  # w0, w1, x0, x1, b
+    made = next(
+        t.split("->")[1]
+        for t in (title(g).replace("&#45;&gt;", "->") for g in groups(svg, "edge"))
+        if t.startswith(f"{fused}->")
+    )
+    assert [texts(g) for g in groups(svg, "value") if title(g) == made] == [["data 0.8814", "grad 0.5000"]]
+    assert not groups(svg, "part")
+
+
+def test_drawing_the_parts_changes_no_number_in_the_users_graph_and_ids_stay_the_same_run_to_run():
+    o, _, _ = nn_lecture_neuron()
+    loss = o * 2.0
+    loss.backward()
+    before = [(v.data, v.grad, v.op, len(v.parents)) for v in topological_order(loss)]
+    first = draw_dot(loss).source
+    draw_dot(loss, step=3)
+    draw_dot(loss, check=True, color_by="grad")
+    assert [(v.data, v.grad, v.op, len(v.parents)) for v in topological_order(loss)] == before
+    again, _, _ = nn_lecture_neuron()
+    again_loss = again * 2.0
+    again_loss.backward()
+    assert draw_dot(again_loss).source == first
+
+
+def test_parts_drawn_inside_no_grad_or_another_scope_still_show_and_keep_the_neurons_own_scope():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], seed=0)
+    y = model([0.5, -1.0])
+    y.backward()
+    expected = draw_dot(y).source
+    with no_grad(), scope("elsewhere"):
+        assert draw_dot(y).source == expected
+    assert "elsewhere" not in expected and "cluster_layers.0.neurons.1" in expected
+
+
+@needs_dot
+def test_the_parts_sit_in_the_box_of_the_neuron_that_made_them():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], seed=0)
+    y = model([0.5, -1.0])
+    y.backward()
+    svg = render(draw_dot(y))
+    clusters = {texts(g)[0]: _bbox(g) for g in groups(svg, "cluster")}
+    parts = [g for g in groups(svg, "part") if "value" in g.get("class").split()]
+    assert len(parts) == 3 * 2 * 2  # three neurons of two inputs: two products and two sums each
+    seen = set()
+    for g in parts:
+        tooltip = next(a.get(XLINK_TITLE) for a in g.iter(f"{SVG}a"))
+        where = re.search(r"scope (\S+), part of w·x\+b", tooltip).group(1)
+        seen.add(where)
+        x, y_ = center(g)
+        x0, y0, x1, y1 = clusters[where]
+        assert x0 <= x <= x1 and y0 <= y_ <= y1
+    assert seen == {"layers.0.neurons.0", "layers.0.neurons.1", "layers.1.neurons.0"}
+
+
+@needs_dot
+def test_check_verifies_the_parts_and_keeps_a_fused_node_whose_own_rule_is_wrong_whole_and_red():
+    o, _, _ = nn_lecture_neuron()
+    source = draw_dot(o, check=True).source
+    assert "mismatch" not in source and "all 5 derivative rules agree" in source  # tanh, 2 *, 2 +
+
+    # a fused a*b + c whose rule says d/da = b (right) but d/db = b (wrong: it is a)
+    fma_wrong = Primitive("fma_wrong", lambda a, b, c: a * b + c, lambda out, a, b, c: (b, b, 1.0), 3, parts=_fma_parts)
+    a, b, c = Value(2.0, label="a"), Value(5.0, label="b"), Value(1.0, label="c")
+    y = fma_wrong(a, b, c)
+    assert sorted(texts(g)[0] for g in groups(render(draw_dot(y)), "op")) == ["*", "+"]
+    svg = render(draw_dot(y, check=True))
+    bad = groups(svg, "mismatch")
+    assert [texts(g)[0] for g in bad] == ["fma_wrong"]
+    assert any("input 1" in t and "rule 5.0000" in t and "slope 2.0000" in t for t in texts(bad[0]))
+
+
+def _fma_parts(a, b, c):
+    return a * b + c
+
+
+def test_parts_that_compute_something_else_than_the_forward_are_refused_with_the_way_out():
+    says_add_builds_mul = Primitive("add_or_mul", lambda a, b: a + b, lambda out, a, b: (1.0, 1.0), 2, parts=_mul_parts)
+    y = says_add_builds_mul(Value(2.0), Value(5.0))
+    with pytest.raises(
+        ValueError, match=r"'add_or_mul': its parts give 10.0 where its forward gives 7.0.*expand=False"
+    ):
+        draw_dot(y)
+    assert "add_or_mul" in draw_dot(y, expand=False).source
+    with pytest.raises(TypeError, match="expand must be True or False, got 'yes'"):
+        draw_dot(y, expand="yes")
+
+
+def _mul_parts(a, b):
+    return a * b
+
+
+def test_every_primitive_with_parts_builds_its_forward_value_and_its_derivative_rule_from_them():
+    # the parts' backward runs through + and * only: an oracle independent of the fused rule
+    rng = random.Random(7)
+    with_parts = [p for p in registered().values() if p.parts is not None]
+    assert "w·x+b" in {p.name for p in with_parts}
+    for p in with_parts:
+        for _ in range(5):
+            xs = [rng.uniform(-3, 3) for _ in range(p.arity)]
+            inputs = [Value(x) for x in xs]
+            out = p.parts(*inputs)
+            assert out.data == pytest.approx(p.forward(*xs), rel=1e-12, abs=1e-12)
+            rule = p.derivative(p.forward(*xs), *xs)
+            assert grad(out, inputs) == pytest.approx(list(rule), rel=1e-12, abs=1e-12)
+
+
+@needs_dot
+def test_stepping_through_an_nn_neuron_walks_its_parts_like_micrograds_neuron():
+    o, _, _ = nn_lecture_neuron()
+    plain = plain_lecture_neuron()
+    for k in range(7):
+        drawn, oracle = render(draw_dot(o, step=k)), render(draw_dot(plain, step=k))
+        assert grads_shown(drawn) == grads_shown(oracle)
+        assert [texts(g)[0] for g in groups(drawn, "current") if "op" in g.get("class").split()] == [
+            texts(g)[0] for g in groups(oracle, "current") if "op" in g.get("class").split()
+        ]
+    assert "step 2 of 5" in " ".join(texts(render(draw_dot(o, step=2))))
+    # drawn fused, the whole w·x+b is one step
+    fused = render(draw_dot(o, step=2, expand=False))
+    assert "step 2 of 2" in " ".join(texts(fused))
+    assert [texts(g)[0] for g in groups(fused, "current") if "op" in g.get("class").split()] == ["w·x+b"]
+
+
+@needs_dot
+def test_colour_modes_fill_the_parts_like_any_other_node():
+    o, neuron, x = nn_lecture_neuron()
+    o.backward()
+    svg = render(draw_dot(o, color_by="role", parameters=neuron.parameters()))
+    parts = [g for g in groups(svg, "part") if "value" in g.get("class").split()]
+    assert parts and all(fills(g) == fills(parts[0]) for g in parts)
+    assert fills(parts[0]) != fills(box_with(svg, "w0")) and fills(box_with(svg, "w0")) == fills(box_with(svg, "b"))
+    svg = render(draw_dot(o, color_by="grad"))
+    legend = fills(groups(svg, "legend")[0])
+    assert all(fills(g) <= legend for g in groups(svg, "part") if "value" in g.get("class").split())
 
 
 # --- rendering without Graphviz ------------------------------------------------------------
