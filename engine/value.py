@@ -143,16 +143,10 @@ class Value:
             meta = v._meta
             if meta is not None and meta.hooks:
                 hooked.append(v)
-        if hooked:
-            self._backward_with_hooks(order, hooked, gradient)
+        if hooked or _mode.get().anomaly:
+            self._backward_with_checks(order, hooked, gradient)
             return
         self.grad += gradient
-        if _mode.get().anomaly:
-            for v in reversed(order):
-                if v._primitive is not None:
-                    v._backward()
-                    _complain_if_not_finite(v)
-            return
         # Value._backward for every node, written out here: a method call per node would cost
         # a fifth of the whole backward pass.
         for v in reversed(order):
@@ -173,9 +167,9 @@ class Value:
                 a.grad += da * g
                 b.grad += db * g
 
-    def _backward_with_hooks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
-        # A hook sees the node's complete gradient of *this* backward: for a leaf, that is
-        # what arrives now, before it is added to what earlier backward calls left there.
+    def _backward_with_checks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
+        # The slow walk, for hooks and anomaly mode. A hook sees the node's complete gradient of
+        # *this* backward: for a leaf, what arrives now, before it is added to earlier calls' sum.
         earlier = {v: v.grad for v in hooked if v._primitive is None}
         for v in earlier:
             v.grad = 0.0
