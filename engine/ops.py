@@ -27,8 +27,7 @@ import operator
 from collections.abc import Callable
 from functools import lru_cache
 
-from engine.modes import _modes_in_use
-from engine.value import _MANY, Value, _attach, _lift, _new
+from engine.value import _MANY, Value, _lift, _node
 
 __all__ = [
     "Primitive",
@@ -130,24 +129,13 @@ class Primitive:
 
 
 def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value, ...]) -> Value:
-    """The node for `primitive` applied to `inputs`: data, and (in grad mode) where it came from."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
+    """The node for `primitive` applied to `inputs` (any number of them)."""
     n = len(inputs)
     if n == 1:
-        a, b = inputs[0], None
-    elif n == 2:
-        a, b = inputs
-    else:
-        a, b = tuple(inputs), _MANY
-    if _modes_in_use[0]:
-        return _attach(out, primitive, a, b)
-    out._primitive = primitive
-    out._a = a
-    out._b = b
-    out._meta = None
-    return out
+        return _node(primitive, data, inputs[0], None)
+    if n == 2:
+        return _node(primitive, data, inputs[0], inputs[1])
+    return _node(primitive, data, tuple(inputs), _MANY)
 
 
 def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
@@ -155,16 +143,7 @@ def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
     forward = primitive.forward
 
     def apply(a: Value, b: Value) -> Value:
-        out = _new(Value)
-        out.data = forward(a.data, b.data)
-        out.grad = 0.0
-        if _modes_in_use[0]:
-            return _attach(out, primitive, a, b)
-        out._primitive = primitive
-        out._a = a
-        out._b = b
-        out._meta = None
-        return out
+        return _node(primitive, forward(a.data, b.data), a, b)
 
     return apply
 
@@ -176,16 +155,7 @@ def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
     def apply(x: Value | float) -> Value | float:
         if type(x) is not Value:
             return primitive(x)
-        out = _new(Value)
-        out.data = forward(x.data)
-        out.grad = 0.0
-        if _modes_in_use[0]:
-            return _attach(out, primitive, x, None)
-        out._primitive = primitive
-        out._a = x
-        out._b = None
-        out._meta = None
-        return out
+        return _node(primitive, forward(x.data), x, None)
 
     apply.primitive = primitive
     apply.__name__ = primitive.name
@@ -438,16 +408,7 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
         if type(xi) is not Value:
             x = [xi if type(xi) is Value else _lift_or_fail(xi) for xi in x]
             break
-    out = _new(Value)
-    out.data = _weighted_sum([p.data for p in w], [v.data for v in x], b.data)
-    out.grad = 0.0
-    if _modes_in_use[0]:
-        return _attach(out, _linear, (*w, *x, b), _MANY)
-    out._primitive = _linear
-    out._a = (*w, *x, b)
-    out._b = _MANY
-    out._meta = None
-    return out
+    return _node(_linear, _weighted_sum([p.data for p in w], [v.data for v in x], b.data), (*w, *x, b), _MANY)
 
 
 def _lift_or_fail(x: object) -> Value:

@@ -380,6 +380,24 @@ def _real(x: object) -> float:
     raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")
 
 
+def _node(primitive: object, data: float, a: Value | tuple[Value, ...], b: Value | None) -> Value:
+    """A new node holding `data`, and (as this thread's mode says) how it was made.
+
+    `b` is the second operand, None for a one-operand op, or _MANY when `a` holds all operands.
+    (`+` and `*` write this out in place: they are most of every graph.)
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    if _modes_in_use[0]:
+        return _attach(out, primitive, a, b)
+    out._primitive = primitive
+    out._a = a
+    out._b = b
+    out._meta = None
+    return out
+
+
 def _attach(out: Value, primitive: object, a: Value, b: Value | None) -> Value:
     """Record how `out` was made, as this thread's mode says (no_grad, anomaly, scope)."""
     grad_enabled, anomaly, meta = _mode.get()
