@@ -573,10 +573,28 @@ def _definition(func: Callable) -> ast.AST | None:
         if [a.arg for a in node.args.args] == names
         and (isinstance(node, ast.Lambda) if code.co_name == "<lambda>" else getattr(node, "name", "") == code.co_name)
     ]
-    if len(found) > 1 and hasattr(code, "co_positions"):  # several lambdas on one line: where does the code start?
-        starts = {(line, col) for line, _, col, _ in code.co_positions() if line is not None}
-        found = [n for n in found if any((s.lineno, s.col_offset) in starts for s in ast.walk(n.body))]
+    # the source may have been edited since it was imported: only the node whose compiled
+    # bytecode is the function's own is the function
+    found = [node for node in found if _compiles_to(node, code)]
     return found[0] if len(found) == 1 else None
+
+
+def _compiles_to(node: ast.AST, code: object) -> bool:
+    """Does `node` (a Lambda or FunctionDef), compiled with the same free variables, give `code`?"""
+    inner = node if isinstance(node, ast.Lambda) else ast.FunctionDef(**{**vars(node), "decorator_list": []})
+    cells = [ast.Assign([ast.Name(name, ast.Store())], ast.Constant(None)) for name in code.co_freevars]
+    statement = ast.Return(inner) if isinstance(inner, ast.Lambda) else inner
+    outer = ast.FunctionDef("_outer", ast.arguments([], [], None, [], [], None, []), [*cells, statement], [])
+    module = ast.fix_missing_locations(ast.Module([outer], []))
+    try:
+        compiled = builtins.compile(module, code.co_filename, "exec")
+    except (SyntaxError, ValueError, TypeError):
+        return False
+    made = [c for c in compiled.co_consts if hasattr(c, "co_code")][0]
+    made = [c for c in made.co_consts if hasattr(c, "co_code")]
+    return any(
+        c.co_code == code.co_code and c.co_names == code.co_names and c.co_varnames == code.co_varnames for c in made
+    )
 
 
 def _inline(func: Callable, holes: int, ns: _Namespace) -> ast.expr | None:
@@ -1134,7 +1152,7 @@ class _Writer:
         leaves receive their contributions in backward()'s order.
         """
         n, kind, parents, needed, piece_of = self.n, self.kind, self.trace.parents, self.needed, self.piece_of
-        after = self.after_pieces
+        after = [False] * n
         for i in range(n):
             if piece_of[i] >= 0:
                 after[i] = True
@@ -1150,6 +1168,7 @@ class _Writer:
             if piece_of[i] < 0 and needed[i] and self.rule_of[i] is not None:
                 if any(kind[j] in (_PARAM, _VALUE) and needed[j] for j in parents[i]):
                     return False
+        self.after_pieces = after
         return True
 
     # --- writing: one node at a time -------------------------------------------------------

@@ -150,6 +150,8 @@ def test_random_mlps_give_backwards_loss_and_every_gradient(sizes, activation, b
 
 
 OPS = sorted(registered().items())
+# well-behaved ops for formulas repeated per sample (few nans, so the comparison says something)
+OPS_FOR_SAMPLES = [(name, op) for name, op in OPS if name in {"+", "*", "tanh", "sigmoid", "relu", "abs", "exp", "**2"}]
 
 
 def _apply(prim, operands):
@@ -193,6 +195,99 @@ def test_random_graphs_over_every_registered_op_with_shared_subexpressions_agree
 
 def test_the_recipes_reach_every_registered_op():
     assert {name for name, _ in OPS} >= {"+", "*", "**", "exp", "log", "tanh", "relu", "abs", "w·x+b", "**2"}
+
+
+def test_a_batch_is_written_once_as_a_loop_so_the_source_does_not_grow_with_it():
+    model = nn.MLP(2, [6, 6, 1], seed=3)
+    params = model.parameters()
+    rng = random.Random(5)
+    sizes = {}
+    for batch in (10, 40):
+        X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(batch)]
+        y = [1.0 if i % 3 else -1.0 for i in range(batch)]
+
+        def loss(xs, ys):
+            return nn.losses.mse([model(x) for x in xs], ys) + 1e-3 * sum(p * p for p in params)
+
+        step = compile(loss)
+        assert_same(compiled_call(step, params, X, y), interpreted(loss, params, X, y))
+        assert "pieces_forward" in step.source
+        sizes[batch] = len(step.source)
+    assert sizes[40] < 1.5 * sizes[10]  # four times the samples, not four times the code
+
+
+def test_repeated_pieces_reading_a_value_that_needs_a_gradient_are_written_out_and_agree():
+    w, u = Value(0.7, label="w"), Value(-0.3, label="u")
+
+    def loss(xs):
+        shared = w * 2.0  # computed once, read by every sample: its gradient sums over all of them
+        return sum((((shared * x + u).tanh() * x).relu() * u + x).sigmoid() * (x + u).exp() for x in xs)
+
+    step = compile(loss)
+    xs = [0.5, -1.5, 2.0, 0.25]
+    assert_same(compiled_call(step, [w, u], xs), interpreted(loss, [w, u], xs))
+    assert "pieces_forward" not in step.source  # the samples repeat, but cannot run as one loop
+
+
+def test_a_parameter_used_between_repeated_pieces_keeps_backwards_order_of_addition():
+    w, c = Value(0.9, label="w"), Value(0.1, label="c")
+
+    def loss(xs):
+        total = Value(0.0)
+        for x in xs:  # c is used between the samples: the pieces cannot run as one loop
+            total = total * c + (((w * x).tanh() * x + w).sigmoid() * x + w * w).relu() * (x + 1.0)
+        return total
+
+    step = compile(loss)
+    xs = [0.3, -0.7, 1.1, -2.0, 0.05]
+    assert_same(compiled_call(step, [w, c], xs), interpreted(loss, [w, c], xs))
+    assert "pieces_forward" not in step.source
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    recipe=st.lists(
+        st.tuples(st.integers(0, len(OPS_FOR_SAMPLES) - 1), st.lists(st.integers(0, 10**6), min_size=5, max_size=5)),
+        min_size=1,
+        max_size=12,
+    ),
+    combine=st.sampled_from(["sum", "product", "chain", "labels"]),
+    samples=st.integers(2, 5),
+    seed=st.integers(0, 10**6),
+)
+def test_random_formulas_run_per_sample_and_combined_agree_with_backward(recipe, combine, samples, seed):
+    rng = random.Random(seed)
+    params = [Value(rng.uniform(0.2, 1.5), label=f"p{i}") for i in range(3)]
+
+    def per_sample(x, y):
+        pool = [*params, x, y]
+        for op, picks in recipe:
+            pool.append(_apply(OPS_FOR_SAMPLES[op][1], [pool[i % len(pool)] for i in picks]))
+        return pool[-1] + pool[-2] * 0.5
+
+    def loss(rows):
+        outs = [per_sample(x, y) for x, y in rows]
+        if combine == "sum":
+            return sum(outs)
+        if combine == "product":
+            total = outs[0]
+            for o in outs[1:]:
+                total = total * (o * 0.1 + 1.0)
+            return total
+        if combine == "chain":  # a parameter between the samples
+            return sum((o * params[0] for o in outs), params[1])
+        return sum((o * (1 if k % 2 else -1) + 1).relu() for k, o in enumerate(outs))
+
+    step = compile(loss)
+    for _ in range(2):
+        rows = [[rng.uniform(-1.5, 1.5), rng.uniform(0.2, 2.0)] for _ in range(samples)]
+        try:
+            want = interpreted(loss, params, rows)
+        except (ArithmeticError, ValueError) as error:
+            with pytest.raises(type(error)):
+                step(rows)
+            return
+        assert_same(compiled_call(step, params, rows), want)
 
 
 @pytest.mark.parametrize("kink", ["relu", "abs", "leaky_relu"])
