@@ -1098,15 +1098,17 @@ class _Writer:
                     refused.add(c)
                 elif i not in pieces[c].outputs:
                     pieces[c].outputs.append(i)
+        # nothing else that needs a gradient may run in between: count the operations that do
+        needing = [0] * (n + 1)  # needing[i]: how many of the first i nodes are such operations
+        for i in range(n):
+            needing[i + 1] = needing[i] + (needed[i] and kind[i] == _OP)
         shapes: dict[tuple, list[_Piece]] = {}
         for c, piece in enumerate(pieces):
             if piece is None or c in refused:
                 continue
             first, last = piece.nodes[0], piece.nodes[-1]
-            if last - first > 4 * len(piece.nodes) or any(
-                [piece_of[i] != c and needed[i] and kind[i] == _OP for i in range(first, last + 1)]
-            ):
-                continue  # something that needs a gradient runs in between
+            if needing[last + 1] - needing[first] != sum([needed[i] for i in piece.nodes]):
+                continue
             piece.outputs.sort()
             for o in piece.outputs:
                 keep[o] = True
