@@ -446,8 +446,10 @@ class _Template:
     __slots__ = ("fmt", "prec", "need", "holes", "repeated", "identity", "pick", "infix")
 
     def __init__(self, expr: ast.expr, holes: int) -> None:
-        self.need = [0] * holes  # the precedence an operand must have to go in without parentheses
-        count = [0] * holes  # how often each hole appears
+        # for each hole it uses (a neuron's rule has thousands it does not): the precedence an
+        # operand needs to go in without parentheses, and how often it appears
+        self.need: dict[int, int] = {}
+        count: dict[int, int] = {}
         stack: list[tuple[ast.AST, int]] = [(expr, _ATOM)]
         while stack:
             node, need = stack.pop()
@@ -455,12 +457,12 @@ class _Template:
                 hole = _HOLE.fullmatch(node.id)
                 if hole:
                     k = int(hole.group(1))
-                    self.need[k] = max(self.need[k], need)
-                    count[k] += 1
+                    self.need[k] = max(self.need.get(k, 0), need)
+                    count[k] = count.get(k, 0) + 1
                 continue
             stack.extend(_operands(node))
-        self.holes = tuple(k for k, c in enumerate(count) if c)
-        self.repeated = tuple(k for k, c in enumerate(count) if c > 1)
+        self.holes = tuple(sorted(count))
+        self.repeated = tuple(k for k in self.holes if count[k] > 1)
         self.prec = _precedence(expr)
         text = ast.unparse(expr).replace("{", "{{").replace("}", "}}")
         self.fmt = _HOLE.sub(r"{\1}", text)
@@ -472,8 +474,9 @@ class _Template:
         self.infix = infix.group(1) if infix and holes == 2 else None
 
     def __call__(self, operands: list[tuple[str, int]]) -> str:
+        need = self.need
         return self.fmt.format(
-            *[text if prec >= need else f"({text})" for (text, prec), need in zip(operands, self.need)]
+            *[text if prec >= need.get(k, 0) else f"({text})" for k, (text, prec) in enumerate(operands)]
         )
 
 
@@ -693,9 +696,21 @@ def _expression(func: Callable, holes: int, sample: list[float], ns: _Namespace,
     ]
     for attempt in attempts:
         expr = attempt()
-        if expr is not None and _agrees(expr, holes, ns, func, sample):
+        if expr is not None and _depth(expr) <= _DEEPEST and _agrees(expr, holes, ns, func, sample):
             return expr
     return None
+
+
+_DEEPEST = 200  # nesting deeper than this (a neuron with thousands of inputs) is called, not inlined
+
+
+def _depth(expr: ast.AST) -> int:
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 class _Unsupported(Exception):
@@ -731,12 +746,18 @@ def _operand(x: object, need: int) -> str:
 
 def _infix(op: str, level: int) -> tuple[Callable, Callable]:
     def forward(self: _Symbol, other: object) -> _Symbol:
-        return _Symbol(f"{_operand(self, level)} {op} {_operand(other, level + 1)}", level)
+        return _long(_Symbol(f"{_operand(self, level)} {op} {_operand(other, level + 1)}", level))
 
     def reflected(self: _Symbol, other: object) -> _Symbol:
-        return _Symbol(f"{_operand(other, level)} {op} {_operand(self, level + 1)}", level)
+        return _long(_Symbol(f"{_operand(other, level)} {op} {_operand(self, level + 1)}", level))
 
     return forward, reflected
+
+
+def _long(symbol: _Symbol) -> _Symbol:
+    if len(symbol.text) > 20_000:  # a neuron with thousands of inputs: call its rule instead
+        raise _Unsupported
+    return symbol
 
 
 _Symbol.__add__, _Symbol.__radd__ = _infix("+", 10)
@@ -753,7 +774,10 @@ def _symbolic(func: Callable, holes: int) -> ast.expr | None:
     except Exception:  # any failure just means: this rule is called, not inlined
         return None
     text = f"({', '.join(texts)},)" if isinstance(result, tuple) else texts[0]
-    return ast.parse(text, mode="eval").body
+    try:
+        return ast.parse(text, mode="eval").body
+    except (RecursionError, SyntaxError):  # too deep to parse: too deep to inline
+        return None
 
 
 _IDENTITY, _PICK, _GENERAL, _TOGETHER = range(4)
@@ -1244,7 +1268,12 @@ class _Writer:
             terms.append((text, prec))
             grown += size
         label = self.labels[i]
-        if len(terms) == 1 and self.fuse and not label and (terms[0][1] == _ATOM or self.spread[i] == 1):
+        if (
+            len(terms) == 1
+            and self.fuse
+            and not label
+            and (terms[0][1] == _ATOM or self.spread[i] == 1 and grown <= _LIMIT)
+        ):
             self.grad[i], self.gprec[i] = terms[0]  # used once, or already a name: no line of its own
             self.gsize[i] = grown
         elif self.fuse and not label and self.spread[i] == 1 and grown + len(terms) <= _LIMIT:

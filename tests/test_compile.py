@@ -338,6 +338,23 @@ def test_a_linear_node_of_any_width_is_written_as_plain_arithmetic():
     assert "b + w0 * xs_0 + w1 * xs_1" in step.source
 
 
+def test_a_long_chain_and_a_very_wide_neuron_compile_and_agree():
+    y0 = Value(1.0, label="y0")
+
+    def chain():  # 100,000 nodes: expressions are cut into lines before Python's parser would choke
+        y = y0
+        for _ in range(25_000):
+            y = y * 1.0001 + 0.5
+        return (y * 1e-3).tanh()
+
+    assert_same(compiled_call(compile(chain), [y0]), interpreted(chain, [y0]))
+    w = [Value(0.001 * (i % 13) - 0.005) for i in range(6_000)]
+    b = Value(0.5)
+    wide = lambda xs: linear(w, xs, b).tanh()  # noqa: E731  one node with 12,001 operands
+    xs = [0.01 * (i % 7) for i in range(6_000)]
+    assert_same(compiled_call(compile(wide), [*w, b], xs), interpreted(wide, [*w, b], xs))
+
+
 def test_custom_primitives_are_inlined_or_called_and_agree():
     @primitive("cube_compile_test", derivative=lambda out, x: 3 * x**2)
     def cube(x):
