@@ -118,7 +118,7 @@ class Compiled:
         else:
             self._cache.move_to_end(key)
             if entry.unchecked:
-                self._verify(entry, args)
+                self._verify(entry, args, key)
         self._last = entry
         return entry.run(floats, values)
 
@@ -170,7 +170,7 @@ class Compiled:
             self._cache.popitem(last=False)
         return entry
 
-    def _verify(self, entry: _Entry, args: tuple) -> None:
+    def _verify(self, entry: _Entry, args: tuple, key: tuple) -> None:
         with _gc_paused():
             trace = _Trace(self.fn, args, self._arg_names)
             self.traces += 1
@@ -178,6 +178,7 @@ class Compiled:
             del trace
         entry.unchecked -= 1
         if signature != entry.signature:
+            del self._cache[key]  # never run that code again: the next call traces anew, and is checked
             size = f"{entry.nodes} nodes then, {nodes} now" if nodes != entry.nodes else "same size"
             raise ValueError(
                 "compile: fn built a different graph for arguments of the same shape "
@@ -233,9 +234,11 @@ def _walk(x: object, key: list, floats: list, values: list, seen: dict) -> None:
                 f"compile: arguments may be leaf Values, got one computed by {x.op!r}; pass its .data, "
                 "or compute it inside fn"
             )
-        # the same Value twice must stay one leaf, so where it first appeared is part of the shape
-        key.append(("V", seen.setdefault(id(x), len(values))))
-        values.append(x)
+        # the same Value twice is one leaf, so where it first appeared is part of the shape
+        first = seen.setdefault(id(x), len(values))
+        key.append(("V", first))
+        if first == len(values):
+            values.append(x)
     elif isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral):
         key.append(_FLOAT)
         floats.append(float(x))
@@ -273,7 +276,7 @@ class _Trace:
         self.arg_leaves: dict[int, tuple[str, int, str]] = {}  # id(leaf) -> ('inputs'|'values', slot, name)
         counters = [0, 0]
         traced = [
-            self._lift(a, arg_names[i] if i < len(arg_names) else f"arg{i}", counters, {}) for i, a in enumerate(args)
+            self._lift(a, arg_names[i] if i < len(arg_names) else f"arg{i}", counters) for i, a in enumerate(args)
         ]
         with nullcontext() if is_grad_enabled() else enable_grad():
             out = fn(*traced)
@@ -348,11 +351,11 @@ class _Trace:
             if v._a is None and id(v) not in args and (counts is None or counts[i] - edges[i] > counts[-1])
         ]
 
-    def _lift(self, x: object, name: str, counters: list[int], seen: dict) -> object:
-        # mirrors _walk: floats become new leaves, in the same order as the floats it collects
+    def _lift(self, x: object, name: str, counters: list[int]) -> object:
+        # mirrors _walk: floats become new leaves, numbered in the order _walk collects them
         kind = type(x)
         if kind is list or kind is tuple:
-            return kind(self._lift(item, f"{name}_{i}", counters, seen) for i, item in enumerate(x))
+            return kind(self._lift(item, f"{name}_{i}", counters) for i, item in enumerate(x))
         if kind is Value:
             if id(x) not in self.arg_leaves:
                 self.arg_leaves[id(x)] = ("values", counters[1], x.label or name)

@@ -406,6 +406,9 @@ def test_the_same_value_passed_twice_stays_one_leaf():
     y, z = Value(2.0), Value(5.0)
     assert step(y, z) == 10.0 and (y.grad, z.grad) == (5.0, 2.0)
     assert step.traces == 2  # (x, x) and (y, z) are different shapes
+    three = compile(lambda a, b, c: a * b + c * 10)
+    u, v = Value(3.0), Value(7.0)
+    assert three(u, u, v) == 79.0 and (u.grad, v.grad) == (6.0, 10.0)
 
 
 def test_parameters_are_read_fresh_each_call_and_constants_are_literals():
@@ -441,12 +444,13 @@ def test_a_function_returning_a_parameter_or_a_constant_works_like_backward():
 # --- misuse: changed structure traces again or raises --------------------------------------
 
 
-def test_a_graph_whose_shape_depends_on_data_raises_on_the_checked_call():
+def test_a_graph_whose_shape_depends_on_data_raises_on_the_checked_call_and_never_runs_stale_code():
     w = Value(1.0)
     step = compile(lambda x: w * x if x.data > 0 else (w * x).tanh())
     step(1.0)
     with pytest.raises(ValueError, match="different graph"):
         step(-1.0)
+    assert step(-1.0) == pytest.approx(math.tanh(-1.0))  # traced anew, not the code of the first branch
 
 
 def test_a_constant_read_from_the_data_raises_on_the_checked_call():
