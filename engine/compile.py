@@ -21,11 +21,18 @@ Nothing is traced that depends on data: a relu is written as its forward functio
 Both come from the primitive's own table entry: the compiler reads a rule's source and inlines
 it, or calls the rule where it cannot, so every derivative is still written exactly once.
 
+When a piece of the graph repeats with the same shape (the model run on each sample of a
+batch), it is written once, as the body of a loop over its occurrences, so the code stays small
+however large the batch. Gradients are still added in exactly backward()'s order: the numbers
+are backward()'s, bit for bit, not merely close.
+
 The one rule: the graph's shape must not depend on data values. A Python `if v.data > 0:`
 inside `fn` picks one branch while tracing and the compiled code keeps that branch forever.
 A different number or nesting of arguments is noticed (it traces again), and the first
 repeated call is checked against a fresh trace, so a graph that changed shape raises an error
-instead of computing something else.
+instead of computing something else. Compiled code runs no hooks (compile refuses a graph that
+has one) and no anomaly checks, and reads a rule's constants (a closure's or a module's number)
+when it compiles.
 """
 
 from __future__ import annotations
