@@ -106,17 +106,31 @@ def bytes_per_op_node(Value, n=100_000):
     return built / (2 * n), after / (2 * n)
 
 
+def _chain(n):
+    y = Value(1.0)
+    for _ in range(n // 4):  # each step makes 2 op nodes and 2 constant leaves
+        y = y * 1.0001 + 0.5
+    return y
+
+
 def scaling(sizes=(10**3, 10**4, 10**5, 10**6)):
-    """Backward time and memory against graph size, for a chain of alternating * and +."""
+    """Interpreted step (build + backward) time and memory against graph size: a chain of * and +."""
     rows = []
     for n in sizes:
-        y = Value(1.0)
-        for _ in range(n // 4):  # each step makes 2 op nodes and 2 constant leaves
-            y = y * 1.0001 + 0.5
         start = time.perf_counter()
+        y = _chain(n)
+        built = time.perf_counter()
         y.backward()
-        rows.append((n, time.perf_counter() - start))
+        done = time.perf_counter()
         del y
+        gc.collect()
+        tracemalloc.start()
+        y = _chain(n)
+        y.backward()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del y
+        rows.append((n, built - start, done - built, held))
     return rows
 
 
@@ -132,6 +146,9 @@ def main() -> None:
     results["plain floats, hand-derived backward (the floor)"] = bench_floor(args.steps, X, y)
     results["chainrule Value, micrograd's graph"] = bench_values(Value, args.steps, X, y)
     results["chainrule nn.MLP (fused neurons)"] = bench_nn_mlp(args.steps, X, y)
+    from compiled import bench_compiled
+
+    results["chainrule compile, compilation included"] = bench_compiled(args.steps, X, y)
     try:
         from micrograd.engine import Value as MicrogradValue
     except ImportError:
@@ -151,22 +168,35 @@ def main() -> None:
     if micro:
         k = len(micro[2])
         print(f"\nsame seed, same data: largest loss difference to micrograd over {k} steps:")
-        for name in ("chainrule Value, micrograd's graph", "chainrule nn.MLP (fused neurons)"):
+        for name in (
+            "chainrule Value, micrograd's graph",
+            "chainrule nn.MLP (fused neurons)",
+            "chainrule compile, compilation included",
+        ):
             diff = max(abs(a - b) for a, b in zip(results[name][2][:k], micro[2]))
             print(f"  {name}: {diff:.1e}")
 
     print("\nbytes per op node, chain y = y*c + d of 10^5 steps (tracemalloc, graph as built / after backward):")
-    print(f"  chainrule: {bytes_per_op_node(Value)[0]:.0f} / {bytes_per_op_node(Value)[1]:.0f}")
+    built, after = bytes_per_op_node(Value)
+    print(f"  chainrule: {built:.0f} / {after:.0f}")
     if MicrogradValue is not None:
         built, after = bytes_per_op_node(MicrogradValue)
         print(f"  micrograd: {built:.0f} / {after:.0f}")
 
     if not args.no_scaling:
-        print("\nbackward time against graph size (chain of * and +):")
-        print("| nodes | backward ms | µs / node |")
-        print("|---:|---:|---:|")
-        for n, seconds in scaling():
-            print(f"| {n:,} | {seconds * 1e3:.1f} | {seconds / n * 1e6:.2f} |")
+        from compiled import scaling_compiled
+
+        print("\none step against graph size (a chain of * and +, half op nodes, half constants):")
+        print(
+            "| nodes | build ms | backward ms | µs / node | graph MB | compiled step ms | compiled µs / node "
+            "| compiled holds B / node |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for (n, build, back, held), row in zip(scaling(), scaling_compiled()):
+            print(
+                f"| {n:,} | {build * 1e3:.1f} | {back * 1e3:.1f} | {(build + back) / n * 1e6:.2f} | {held / 1e6:.1f} "
+                f"| {row.step_seconds * 1e3:.2f} | {row.step_seconds / n * 1e6:.2f} | {row.held_bytes / n:.0f} |"
+            )
 
 
 if __name__ == "__main__":
