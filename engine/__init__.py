@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from engine.animation import backward_animation, backward_frames, backward_widget
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
+from engine.compile import Compiled, compile
 from engine.draw import Drawing, GraphvizNotFoundError, draw_dot
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
@@ -38,4 +39,6 @@ __all__ = [
     "backward_animation",
     "backward_frames",
     "backward_widget",
+    "compile",
+    "Compiled",
 ]
