@@ -690,7 +690,7 @@ def _agrees(expr: ast.expr, holes: int, ns: _Namespace, func: Callable, args: li
     except Exception:
         return False
     rng = random.Random(holes)
-    points = [args] + [[x * rng.choice([-1, 1]) * 10 ** rng.uniform(-6, 6) for x in args] for _ in range(16)]
+    points = [args] + [[(x or 1.0) * rng.choice([-1, 1]) * 10 ** rng.uniform(-6, 6) for x in args] for _ in range(16)]
     for point in points:
         try:
             want = func(*point)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import nn
 from engine import Value, no_grad, primitive
 from engine.compile import compile
-from engine.ops import linear, registered
+from engine.ops import Primitive, linear, registered
 
 
 def close(a: float, b: float, tol: float = 1e-12) -> bool:
@@ -372,6 +372,20 @@ def test_custom_primitives_are_inlined_or_called_and_agree():
     for x in [0.5, -2.0]:
         assert_same(compiled_call(step, [p, q], x), interpreted(fn, [p, q], x))
     assert "mix_compile_test_derivative(" in step.source
+
+
+def test_a_rule_that_computes_differently_on_floats_is_called_not_inlined():
+    def odd_forward(a, b):  # on floats it adds; on anything else (symbols) it subtracts
+        if type(a) is float:
+            return a + b
+        return a - b
+
+    odd = Primitive("odd_compile_test", odd_forward, lambda out, a, b: (1.0, 1.0), 2)
+    w = Value(2.0)
+    fn = lambda x: odd(w, x) * w  # noqa: E731
+    step = compile(fn)
+    for x in [0.0, 1.0, -3.5]:  # traced at x = 0, where adding and subtracting agree
+        assert_same(compiled_call(step, [w], x), interpreted(fn, [w], x))
 
 
 def test_gradients_accumulate_across_calls_exactly_as_repeated_backward_does():
