@@ -363,7 +363,8 @@ _register(_leaky_relu_of(0.01).primitive)
 
 
 def _weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
-    # summed in micrograd's order: the bias first, then each product in turn
+    # summed in micrograd's order, the bias first, then each product in turn (from Python 3.12
+    # sum() compensates rounding, so results there can differ from micrograd's in the last bits)
     return sum(map(operator.mul, ws, xs), b)
 
 
