@@ -457,13 +457,15 @@ def topological_order(root: Value) -> list[Value]:
         # leaf parents are finished at once, in operand order; the others are pushed
         # last-operand-first, so the first operand's subgraph is walked first
         if b is _MANY:
+            interior = []
             for p in a:
-                if p._a is None and p not in seen:
-                    visit(p)
-                    finish(p)
-            for p in reversed(a):
                 if p not in seen:
-                    push(p)
+                    if p._a is None:
+                        visit(p)
+                        finish(p)
+                    else:
+                        interior.append(p)
+            stack.extend(reversed(interior))
             continue
         if a._a is None and a not in seen:
             visit(a)

@@ -177,7 +177,10 @@ class Neuron(Module):
         return linear(self.w, x, self.b)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        x = _as_inputs(x, len(self.w), "Neuron")
+        return self._forward(_as_inputs(x, len(self.w), "Neuron"))
+
+    def _forward(self, x: Sequence[Value | float]) -> Value:
+        # the neuron's arithmetic, for an input already checked (a Layer checks it once for all)
         act = self._preactivation(x)
         kind = self.activation
         if kind == "relu":
@@ -222,7 +225,7 @@ class Layer(Module):
         out = []
         for name, neuron in zip(self._scopes, self.neurons):
             with scope(name):
-                out.append(neuron(x))
+                out.append(neuron._forward(x))
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
