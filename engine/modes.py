@@ -54,6 +54,7 @@ class _Mode(NamedTuple):
     grad: bool
     anomaly: bool
     meta: Meta | None  # shared by every node created in the current scope
+    outer: _Mode | None = None  # a scope's mode: the mode to return to when the scope ends
 
 
 _mode: ContextVar[_Mode] = ContextVar("chainrule_mode", default=_Mode(True, False, None))  # noqa: B039 (immutable)
@@ -139,14 +140,39 @@ def _inside(mode: _Mode, name: str) -> _Mode:
     inner = _inner_modes.get((mode, name))
     if inner is None:
         outer = mode.meta.scope if mode.meta is not None else ""
-        inner = _Mode(mode.grad, mode.anomaly, Meta(scope=f"{outer}.{name}" if outer else name))
+        inner = _Mode(mode.grad, mode.anomaly, Meta(scope=f"{outer}.{name}" if outer else name), mode)
         if len(_inner_modes) > 10_000:
             _inner_modes.clear()
         _inner_modes[(mode, name)] = inner
     return inner
 
 
-def scope(name: str) -> _ModeChange:
+class _Scope:
+    """The `with scope(name):` block. Its mode remembers the mode it was entered from, so the
+    block holds no state of its own: one object per name serves every thread and every call."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        _count_lock.acquire()
+        _modes_in_use[0] += 1
+        _count_lock.release()
+        _mode.set(_inside(_mode.get(), self.name))
+
+    def __exit__(self, *exception: object) -> None:
+        _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
+        _count_lock.acquire()
+        _modes_in_use[0] -= 1
+        _count_lock.release()
+
+
+_scopes: dict[str, _Scope] = {}
+
+
+def scope(name: str) -> _Scope:
     """Context that tags every node created inside with a dotted path (`layers.1`).
 
     Nested scopes join with dots. `nn` modules enter their own scope when called.
@@ -156,9 +182,14 @@ def scope(name: str) -> _ModeChange:
     ...     (Value(1.0) * 2).scope
     'layers.1'
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"scope name must be a non-empty str, got {name!r}")
-    return _ModeChange(_inside, name)
+    block = _scopes.get(name) if type(name) is str else None
+    if block is None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"scope name must be a non-empty str, got {name!r}")
+        if len(_scopes) > 10_000:
+            _scopes.clear()
+        block = _scopes[name] = _Scope(name)
+    return block
 
 
 def current_scope() -> str:

@@ -400,7 +400,7 @@ def _node(primitive: object, data: float, a: Value | tuple[Value, ...], b: Value
 
 def _attach(out: Value, primitive: object, a: Value, b: Value | None) -> Value:
     """Record how `out` was made, as this thread's mode says (no_grad, anomaly, scope)."""
-    grad_enabled, anomaly, meta = _mode.get()
+    grad_enabled, anomaly, meta, _ = _mode.get()
     if grad_enabled:
         out._primitive = primitive
         out._a = a

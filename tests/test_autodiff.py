@@ -351,3 +351,29 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
     for t in threads:
         t.join()
     assert ops == {"inside no_grad": "", "other thread": "*"}
+
+
+def test_the_same_scope_entered_in_two_threads_at_once_tags_each_threads_nodes_with_its_own_path():
+    import threading
+
+    from engine import scope
+
+    barrier = threading.Barrier(2)
+    paths = {}
+
+    def work(outer):
+        with scope(outer):
+            barrier.wait()
+            with scope("shared"):
+                barrier.wait()  # both threads are inside the same scope object now
+                inside = (Value(1.0) * 2).scope
+            barrier.wait()
+            after = (Value(1.0) * 2).scope
+        paths[outer] = (inside, after, (Value(1.0) * 2).scope)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert paths == {"left": ("left.shared", "left", ""), "right": ("right.shared", "right", "")}
