@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import operator
 from collections.abc import Callable, Mapping
 
 from engine import Value
@@ -265,25 +266,16 @@ def _number(value: int | float) -> int | float:
     return value if isinstance(value, float) or abs(value) <= 2**53 else float(value)
 
 
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
+
+
 def _binary(symbol: str, a: Value | float, b: Value | float) -> Value | float:
     if isinstance(a, Value) or isinstance(b, Value):
-        if symbol == "+":
-            return a + b
-        if symbol == "-":
-            return a - b
-        if symbol == "*":
-            return a * b
-        if symbol == "/":
-            return a / b
-        return a**b
+        return _ARITHMETIC[symbol](a, b)
     # two plain numbers: IEEE results (inf, nan) instead of Python's exceptions, as the engine does
     a, b = float(a), float(b)
-    if symbol == "+":
-        return a + b
-    if symbol == "-":
-        return a - b
-    if symbol == "*":
-        return a * b
-    if symbol == "/":
-        return a / b if b != 0 else a * power(b, -1)  # x/0 is x * inf, as for a Value
-    return power(a, b)
+    if symbol == "/" and b == 0:
+        return a * power(b, -1)  # x/0 is x * inf, as for a Value
+    if symbol == "**":
+        return power(a, b)
+    return _ARITHMETIC[symbol](a, b)
