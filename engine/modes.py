@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -60,11 +59,12 @@ class _Mode(NamedTuple):
 _mode: ContextVar[_Mode] = ContextVar("chainrule_mode", default=_Mode(True, False, None))  # noqa: B039 (immutable)
 
 
-# How many mode contexts are open right now, in any thread. While it is 0 every thread is in
-# the default mode, and an operation can skip asking its context (a fifth of the cost of
-# making a node). The mode itself always lives in the context variable above.
-_modes_in_use = [0]
-_count_lock = threading.Lock()
+# One entry per mode context open right now, in any thread. While it is empty every thread is
+# in the default mode, and an operation can skip asking its context (a fifth of the cost of
+# making a node). A list, because append and pop are each one atomic step: two threads
+# entering at once can never lose a count, and no lock is needed. The mode itself always
+# lives in the context variable above.
+_modes_in_use: list[bool] = []
 
 
 class _ModeChange:
@@ -81,16 +81,12 @@ class _ModeChange:
         self._tokens: list = []
 
     def __enter__(self) -> None:
-        _count_lock.acquire()
-        _modes_in_use[0] += 1
-        _count_lock.release()
+        _modes_in_use.append(True)
         self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
 
     def __exit__(self, *exception: object) -> None:
         _mode.reset(self._tokens.pop())
-        _count_lock.acquire()
-        _modes_in_use[0] -= 1
-        _count_lock.release()
+        _modes_in_use.pop()
 
 
 def no_grad() -> _ModeChange:
@@ -151,22 +147,27 @@ class _Scope:
     """The `with scope(name):` block. Its mode remembers the mode it was entered from, so the
     block holds no state of its own: one object per name serves every thread and every call."""
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "_last")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # (outer mode, inner mode) of the last entry: a layer enters each neuron's scope from
+        # the same mode every call, so this skips hashing the mode. One tuple, replaced whole,
+        # so a thread never sees one mode's outer paired with another's inner.
+        self._last = (None, None)
 
     def __enter__(self) -> None:
-        _count_lock.acquire()
-        _modes_in_use[0] += 1
-        _count_lock.release()
-        _mode.set(_inside(_mode.get(), self.name))
+        _modes_in_use.append(True)
+        mode = _mode.get()
+        outer, inner = self._last
+        if outer is not mode:
+            inner = _inside(mode, self.name)
+            self._last = (mode, inner)
+        _mode.set(inner)
 
     def __exit__(self, *exception: object) -> None:
         _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
-        _count_lock.acquire()
-        _modes_in_use[0] -= 1
-        _count_lock.release()
+        _modes_in_use.pop()
 
 
 _scopes: dict[str, _Scope] = {}

@@ -46,7 +46,7 @@ class Value:
         self.data = data
         self.grad = 0.0
         self._primitive = self._a = self._b = None
-        meta = _mode.get().meta if _modes_in_use[0] else None
+        meta = _mode.get().meta if _modes_in_use else None
         if label:
             if not isinstance(label, str):
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -242,7 +242,7 @@ class Value:
         out = _new(Value)
         out.data = _add_forward(self.data, other.data)
         out.grad = 0.0
-        if _modes_in_use[0]:
+        if _modes_in_use:
             return _attach(out, _add, self, other)
         out._primitive = _add
         out._a = self
@@ -262,7 +262,7 @@ class Value:
         out = _new(Value)
         out.data = _mul_forward(self.data, other.data)
         out.grad = 0.0
-        if _modes_in_use[0]:
+        if _modes_in_use:
             return _attach(out, _mul, self, other)
         out._primitive = _mul
         out._a = self
@@ -389,7 +389,7 @@ def _node(primitive: object, data: float, a: Value | tuple[Value, ...], b: Value
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    if _modes_in_use[0]:
+    if _modes_in_use:
         return _attach(out, primitive, a, b)
     out._primitive = primitive
     out._a = a

@@ -200,6 +200,38 @@ def test_anomaly_mode_in_one_thread_leaves_another_thread_alone():
     assert results == {"anomalous thread raised": True, "relaxed thread got": -math.inf}
 
 
+def test_modes_entered_and_left_by_many_threads_at_once_still_hold_in_each_thread():
+    # every op asks "is any mode open?" before it looks at its thread's mode; if threads racing
+    # in and out of scopes lost a count, a no_grad block elsewhere would silently record a graph
+    from engine import no_grad, scope
+    from engine.modes import _modes_in_use
+
+    recorded = []
+    start = threading.Barrier(5)
+
+    def churn(k):
+        start.wait()
+        for _ in range(20_000):
+            with scope(f"t{k}"):
+                pass
+
+    def without_grad():
+        with no_grad():
+            start.wait()
+            for _ in range(20_000):
+                if (Value(1.0) * 2).parents:
+                    recorded.append(True)
+
+    threads = [threading.Thread(target=churn, args=(k,)) for k in range(4)] + [threading.Thread(target=without_grad)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert recorded == []
+    assert _modes_in_use == []  # every block that began has ended
+    assert (Value(1.0) * 2).scope == "" and len((Value(1.0) * 2).parents) == 2
+
+
 # --- hooks --------------------------------------------------------------------------------------
 
 
