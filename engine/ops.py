@@ -409,7 +409,13 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
         if type(xi) is not Value:
             x = [xi if type(xi) is Value else _lift_or_fail(xi) for xi in x]
             break
-    return _node(_linear, _weighted_sum([p.data for p in w], [v.data for v in x], b.data), (*w, *x, b), _MANY)
+    return _linear_node(w, x, [v.data for v in x], b)
+
+
+def _linear_node(w: list[Value], x: list[Value], x_data: list[float], b: Value) -> Value:
+    # linear() without its checks, for a layer that checked its inputs once and reads their
+    # data once for all its neurons
+    return _node(_linear, _weighted_sum([p.data for p in w], x_data, b.data), (*w, *x, b), _MANY)
 
 
 def _lift_or_fail(x: object) -> Value:

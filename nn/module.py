@@ -28,7 +28,7 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 
 from engine import Value, scope
-from engine.ops import linear
+from engine.ops import _linear_node
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
@@ -171,17 +171,16 @@ class Neuron(Module):
         """micrograd's flag: does the neuron apply a nonlinearity?"""
         return self.activation != "linear"
 
-    def _preactivation(self, x: Sequence[Value | float]) -> Value:
-        # w · x + b as one fused node, summed in micrograd's order (bias first, then each
-        # product in turn), so a ported script computes the same numbers about ten times faster
-        return linear(self.w, x, self.b)
-
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        return self._forward(_as_inputs(x, len(self.w), "Neuron"))
+        x = _lifted(_as_inputs(x, len(self.w), "Neuron"))
+        return self._forward(x, [v.data for v in x])
 
-    def _forward(self, x: Sequence[Value | float]) -> Value:
-        # the neuron's arithmetic, for an input already checked (a Layer checks it once for all)
-        act = self._preactivation(x)
+    def _forward(self, x: Sequence[Value], x_data: list[float]) -> Value:
+        # the neuron's arithmetic, for inputs already checked and lifted to Values, with their
+        # data read out (a Layer does both once for all its neurons).
+        # w · x + b is one fused node, summed in micrograd's order (bias first, then each
+        # product in turn), so a ported script computes the same numbers about ten times faster
+        act = _linear_node(self.w, x, x_data, self.b)
         kind = self.activation
         if kind == "relu":
             return act.relu()
@@ -218,14 +217,15 @@ class Layer(Module):
         for j in range(nout):
             with scope(f"neurons.{j}"):
                 self.neurons.append(Neuron(nin, fan_out=nout, **neuron_options))
-        self._scopes = [f"neurons.{j}" for j in range(nout)]
+        self._scopes = [scope(f"neurons.{j}") for j in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = _lifted(_as_inputs(x, len(self.neurons[0].w), "Layer"))
+        x_data = [v.data for v in x]
         out = []
-        for name, neuron in zip(self._scopes, self.neurons):
-            with scope(name):
-                out.append(neuron._forward(x))
+        for block, neuron in zip(self._scopes, self.neurons):
+            with block:
+                out.append(neuron._forward(x, x_data))
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
@@ -267,13 +267,13 @@ class MLP(Module):
             kind = output_activation if i == len(nouts) - 1 else activation
             with scope(f"layers.{i}"):
                 self.layers.append(Layer(sizes[i], sizes[i + 1], activation=kind, init=init, rng=rng))
-        self._scopes = [f"layers.{i}" for i in range(len(nouts))]
+        self._scopes = [scope(f"layers.{i}") for i in range(len(nouts))]
         self.sizes = sizes
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = _lifted(_as_inputs(x, self.sizes[0], "MLP"))  # outside every layer: the inputs belong to the caller
-        for name, layer in zip(self._scopes, self.layers):
-            with scope(name):
+        for block, layer in zip(self._scopes, self.layers):
+            with block:
                 x = layer(x)
         return x
 
