@@ -240,7 +240,7 @@ class Value:
             if other is NotImplemented:
                 return NotImplemented
         out = _new(Value)
-        out.data = _add_forward(self.data, other.data)
+        out.data = self.data + other.data  # the table's forward for '+', written in place
         out.grad = 0.0
         if _modes_in_use:
             return _attach(out, _add, self, other)
@@ -260,7 +260,7 @@ class Value:
             if other is NotImplemented:
                 return NotImplemented
         out = _new(Value)
-        out.data = _mul_forward(self.data, other.data)
+        out.data = self.data * other.data  # the table's forward for '*', written in place
         out.grad = 0.0
         if _modes_in_use:
             return _attach(out, _mul, self, other)
@@ -451,34 +451,48 @@ def topological_order(root: Value) -> list[Value]:
         if a is None:
             finish(v)  # a leaf has no parents to wait for
             continue
-        push(v)
-        push(None)
         b = v._b
-        # leaf parents are finished at once, in operand order; the others are pushed
-        # last-operand-first, so the first operand's subgraph is walked first
+        # Leaf parents are finished at once, in operand order. If no other parent is waiting
+        # (a parent seen before is finished: in a graph without cycles it cannot be half-way
+        # through its own walk), v is finished too; otherwise v waits below a marker while its
+        # waiting parents are walked, the first operand's subgraph first.
         if b is _MANY:
-            interior = []
+            waiting = []
             for p in a:
                 if p not in seen:
                     if p._a is None:
                         visit(p)
                         finish(p)
                     else:
-                        interior.append(p)
-            stack.extend(reversed(interior))
+                        waiting.append(p)
+            if waiting:
+                push(v)
+                push(None)
+                stack.extend(reversed(waiting))
+            else:
+                finish(v)
             continue
-        if a._a is None and a not in seen:
+        a_waits = a not in seen
+        if a_waits and a._a is None:
             visit(a)
             finish(a)
-        if b is not None:
+            a_waits = False
+        b_waits = False
+        if b is not None and b not in seen:
             if b._a is None:
-                if b not in seen:
-                    visit(b)
-                    finish(b)
-            elif b not in seen:
+                visit(b)
+                finish(b)
+            else:
+                b_waits = True
+        if a_waits or b_waits:
+            push(v)
+            push(None)
+            if b_waits:
                 push(b)
-        if a not in seen:
-            push(a)
+            if a_waits:
+                push(a)
+        else:
+            finish(v)
     return order
 
 
@@ -492,5 +506,3 @@ def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value
 
 # The primitives are defined in the table (ops.py), which itself builds Values.
 from engine.ops import _add, _mul, abs_, cos, exp, leaky_relu, log, pow, power, relu, sigmoid, sin, softplus, sqrt, tanh  # noqa: E402,E501
-
-_add_forward, _mul_forward = _add.forward, _mul.forward
