@@ -1,10 +1,12 @@
 """Benchmark: micrograd's demo loop on micrograd, on chainrule, and on plain floats, side by side.
 
-    python bench/run.py [--steps 100] [--micrograd-steps 5] [--markdown]
+    python bench/run.py [--steps 100] [--micrograd-steps 5] [--rounds 5] [--no-scaling]
 
 Every variant runs in this one process on the same data with the same seed, so the ratios
-compare like with like. micrograd is the PyPI package (`pip install micrograd`, the `bench`
-extra); without it its column is skipped.
+compare like with like; chainrule's variants, the floor and bench/bare.py's bare Value class (the
+most any pure-Python Value class can do on micrograd's graph) take turns in rounds, micrograd runs
+its steps back to back as its own loop does. micrograd is the PyPI package (`pip install
+micrograd`, the `bench` extra); without it its column is skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import floor  # noqa: E402
 import workload  # noqa: E402
+from bare import BareValue  # noqa: E402
 
 from engine import Value, topological_order  # noqa: E402
 
@@ -45,36 +48,61 @@ class GcClock:
         gc.callbacks.remove(self._callback)
 
 
+class Timed:
+    """One variant's step function, timed a few steps at a time: its running totals."""
+
+    def __init__(self, run_step):
+        self.run_step = run_step
+        self.seconds = 0.0
+        self.gc_seconds = 0.0
+        self.losses = []
+
+    def run(self, steps):
+        with GcClock() as clock:
+            start = time.perf_counter()
+            for _ in range(steps):
+                self.losses.append(self.run_step(len(self.losses)))
+            self.seconds += time.perf_counter() - start
+        self.gc_seconds += clock.seconds
+        return self
+
+    def result(self):
+        """Seconds per step (mean over every step run), GC share, and the per-step losses."""
+        return self.seconds / len(self.losses), self.gc_seconds / self.seconds, self.losses
+
+
 def time_steps(run_step, steps):
     """Seconds per step (mean over `steps`), GC share, and the per-step losses."""
-    losses = []
-    with GcClock() as clock:
-        start = time.perf_counter()
-        for k in range(steps):
-            losses.append(run_step(k))
-        elapsed = time.perf_counter() - start
-    return elapsed / steps, clock.seconds / elapsed, losses
+    return Timed(run_step).run(steps).result()
 
 
-def bench_values(Value, steps, X, y):
+def values_step(Value, X, y):
     random.seed(1337)
     model = workload.value_mlp(Value)
-    return time_steps(lambda k: workload.demo_step(model, Value, X, y, k)[0], steps)
+    return lambda k: workload.demo_step(model, Value, X, y, k)[0]
 
 
-def bench_nn_mlp(steps, X, y):
+def nn_mlp_step(X, y):
     """micrograd's demo loop ported to chainrule: only the import changes (nn.MLP, fused neurons)."""
     import nn
 
     random.seed(1337)
     model = nn.MLP(2, [16, 16, 1])
-    return time_steps(lambda k: workload.demo_step(model, Value, X, y, k)[0], steps)
+    return lambda k: workload.demo_step(model, Value, X, y, k)[0]
+
+
+def floor_step(X, y):
+    random.seed(1337)
+    layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
+    return lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0]
+
+
+def bench_values(Value, steps, X, y):
+    return time_steps(values_step(Value, X, y), steps)
 
 
 def bench_floor(steps, X, y):
-    random.seed(1337)
-    layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
-    return time_steps(lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0], steps)
+    return time_steps(floor_step(X, y), steps)
 
 
 def graph_nodes(X, y):
@@ -139,24 +167,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps for chainrule and the floor")
     parser.add_argument("--micrograd-steps", type=int, default=5, help="steps for micrograd (about 1.5 s each)")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each variant takes, interleaved")
     parser.add_argument("--no-scaling", action="store_true")
     args = parser.parse_args()
 
     X, y = workload.moons(100, 0.1, seed=0)
-    results = {}
-    results["plain floats, hand-derived backward (the floor)"] = bench_floor(args.steps, X, y)
-    results["chainrule Value, micrograd's graph"] = bench_values(Value, args.steps, X, y)
-    results["chainrule nn.MLP (fused neurons)"] = bench_nn_mlp(args.steps, X, y)
-    from compiled import bench_compiled
+    from compiled import compiled_step
 
-    results["chainrule compile, compilation included"] = bench_compiled(args.steps, X, y)
+    variants = {
+        "plain floats, hand-derived backward (the floor)": (Timed(floor_step(X, y)), args.steps),
+        "chainrule Value, micrograd's graph": (Timed(values_step(Value, X, y)), args.steps),
+        "bare Value class, micrograd's graph (ceiling)": (Timed(values_step(BareValue, X, y)), args.steps),
+        "chainrule nn.MLP (fused neurons)": (Timed(nn_mlp_step(X, y)), args.steps),
+        "chainrule compile, compilation included": (Timed(compiled_step(X, y)), args.steps),
+    }
+    # chainrule's variants and the floor take turns, a share of their steps in each round, so a
+    # slow spell of this (shared) machine falls on all of them alike
+    for r in range(args.rounds):
+        for timed, steps in variants.values():
+            gc.collect()
+            timed.run(steps * (r + 1) // args.rounds - steps * r // args.rounds)
     try:
         from micrograd.engine import Value as MicrogradValue
     except ImportError:
         MicrogradValue = None
         print("micrograd is not installed (pip install micrograd): its column is skipped")
     if MicrogradValue is not None:
-        results["micrograd 0.1.0"] = bench_values(MicrogradValue, args.micrograd_steps, X, y)
+        # micrograd's steps run back to back, as in its own loop: each step's cyclic garbage
+        # waits for the collector while the next one runs, which is what its users pay
+        gc.collect()
+        variants["micrograd 0.1.0"] = (Timed(values_step(MicrogradValue, X, y)).run(args.micrograd_steps), 0)
+    results = {name: timed.result() for name, (timed, _) in variants.items()}
 
     floor_s = results["plain floats, hand-derived backward (the floor)"][0]
     micro = results.get("micrograd 0.1.0")
@@ -171,6 +212,7 @@ def main() -> None:
         print(f"\nsame seed, same data: largest loss difference to micrograd over {k} steps:")
         for name in (
             "chainrule Value, micrograd's graph",
+            "bare Value class, micrograd's graph (ceiling)",
             "chainrule nn.MLP (fused neurons)",
             "chainrule compile, compilation included",
         ):
