@@ -127,42 +127,31 @@ def detect_anomaly() -> _ModeChange:
     return _ModeChange(lambda mode, _: mode._replace(anomaly=True))
 
 
-# nn enters a scope for every module call, thousands per training step: the mode for a scope
-# inside a given mode is made once and reused (which also lets all its nodes share one Meta)
-_inner_modes: dict[tuple[_Mode, str], _Mode] = {}
-
-
-def _inside(mode: _Mode, name: str) -> _Mode:
-    inner = _inner_modes.get((mode, name))
-    if inner is None:
-        outer = mode.meta.scope if mode.meta is not None else ""
-        inner = _Mode(mode.grad, mode.anomaly, Meta(scope=f"{outer}.{name}" if outer else name), mode)
-        if len(_inner_modes) > 10_000:
-            _inner_modes.clear()
-        _inner_modes[(mode, name)] = inner
-    return inner
-
-
 class _Scope:
     """The `with scope(name):` block. Its mode remembers the mode it was entered from, so the
-    block holds no state of its own: one object per name serves every thread and every call."""
+    block keeps no per-call state: one object per name serves every thread and every call."""
 
-    __slots__ = ("name", "_last")
+    __slots__ = ("name", "_inner")
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # (outer mode, inner mode) of the last entry: a layer enters each neuron's scope from
-        # the same mode every call, so this skips hashing the mode. One tuple, replaced whole,
-        # so a thread never sees one mode's outer paired with another's inner.
-        self._last = (None, None)
+        # nn enters a scope for every module call, thousands per training step: the mode for
+        # this scope inside a given mode is made once and reused (which also lets all the nodes
+        # of one module share one Meta). Keyed by the outer mode's id, not the mode itself:
+        # hashing a mode would hash every mode it is nested in. The id cannot be reused by
+        # another mode while the entry lives, because the inner mode holds the outer one.
+        self._inner: dict[int, _Mode] = {}
 
     def __enter__(self) -> None:
         _modes_in_use.append(True)
         mode = _mode.get()
-        outer, inner = self._last
-        if outer is not mode:
-            inner = _inside(mode, self.name)
-            self._last = (mode, inner)
+        inner = self._inner.get(id(mode))
+        if inner is None:
+            outer = mode.meta.scope if mode.meta is not None else ""
+            inner = _Mode(mode.grad, mode.anomaly, Meta(scope=f"{outer}.{self.name}" if outer else self.name), mode)
+            if len(self._inner) > 100:  # modes made by passing no_grad() blocks: let them go
+                self._inner.clear()
+            self._inner[id(mode)] = inner
         _mode.set(inner)
 
     def __exit__(self, *exception: object) -> None:

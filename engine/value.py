@@ -457,6 +457,9 @@ def topological_order(root: Value) -> list[Value]:
         # through its own walk), v is finished too; otherwise v waits below a marker while its
         # waiting parents are walked, the first operand's subgraph first.
         if b is _MANY:
+            if seen.issuperset(a):  # the usual case for a neuron's node: its weights and inputs
+                finish(v)  # were reached through another sample or a neighbouring neuron
+                continue
             waiting = []
             for p in a:
                 if p not in seen:

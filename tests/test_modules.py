@@ -213,6 +213,21 @@ def test_every_node_made_inside_a_neuron_carries_its_path():
     assert made_there[0].parents == (*neuron.w, *made_there[0].parents[len(neuron.w) : -1], neuron.b)
 
 
+def test_paths_stay_right_across_calls_layers_and_many_no_grad_blocks():
+    # every layer enters scopes named neurons.0, neurons.1, ... from its own mode; each no_grad
+    # block is a fresh mode to enter them from
+    from engine import no_grad
+
+    model = MLP(2, [3, 2, 1], seed=0)
+    for _ in range(150):
+        with no_grad():
+            out = model([0.5, -1.0])
+        assert (out.scope, out.parents) == ("layers.2.neurons.0", ())
+    out = model([0.5, -1.0])
+    assert out.scope == "layers.2.neurons.0"
+    assert out.parents[2].scope == "layers.1.neurons.0"  # w0, w1, then the first input: neuron 0 of layer 1
+
+
 def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():
     from engine import topological_order
 
