@@ -159,6 +159,26 @@ class _Scope:
         _modes_in_use.pop()
 
 
+def _metas_inside(blocks: Sequence[_Scope]) -> list[Meta] | None:
+    """The Meta each block would give the nodes made inside it, entered from the current mode.
+
+    For a caller that makes a few nodes per block and tags them itself (an nn Layer's neurons),
+    saving a `with` block each. None in anomaly mode, where nodes carry their creation site:
+    then the blocks must be entered.
+    """
+    mode = _mode.get()
+    if mode.anomaly:
+        return None
+    metas = []
+    for block in blocks:
+        inner = block._inner.get(id(mode))
+        if inner is None:
+            with block:
+                inner = _mode.get()
+        metas.append(inner.meta)
+    return metas
+
+
 _scopes: dict[str, _Scope] = {}
 
 

@@ -28,6 +28,7 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 
 from engine import Value, scope
+from engine.modes import Meta, _metas_inside
 from engine.ops import _linear_node
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -175,7 +176,7 @@ class Neuron(Module):
         x = _lifted(_as_inputs(x, len(self.w), "Neuron"))
         return self._forward(x, [v.data for v in x])
 
-    def _forward(self, x: Sequence[Value], x_data: list[float]) -> Value:
+    def _forward(self, x: Sequence[Value], x_data: list[float], meta: Meta | None = None) -> Value:
         # the neuron's arithmetic, for inputs already checked and lifted to Values, with their
         # data read out (a Layer does both once for all its neurons).
         # w · x + b is one fused node, summed in micrograd's order (bias first, then each
@@ -183,14 +184,18 @@ class Neuron(Module):
         act = _linear_node(self.w, x, x_data, self.b)
         kind = self.activation
         if kind == "relu":
-            return act.relu()
-        if kind == "linear":
-            return act
-        if kind == "tanh":
-            return act.tanh()
-        if kind == "sigmoid":
-            return act.sigmoid()
-        return act.leaky_relu()
+            out = act.relu()
+        elif kind == "linear":
+            out = act
+        elif kind == "tanh":
+            out = act.tanh()
+        elif kind == "sigmoid":
+            out = act.sigmoid()
+        else:
+            out = act.leaky_relu()
+        if meta is not None:  # the Layer did not enter this neuron's scope: tag its two nodes
+            act._meta = out._meta = meta
+        return out
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
@@ -223,9 +228,20 @@ class Layer(Module):
         x = _lifted(_as_inputs(x, len(self.neurons[0].w), "Layer"))
         x_data = [v.data for v in x]
         out = []
-        for block, neuron in zip(self._scopes, self.neurons):
-            with block:
-                out.append(neuron._forward(x, x_data))
+        metas = _metas_inside(self._scopes)
+        if metas is None:  # anomaly mode: each node records where it was made, inside its scope
+            for block, neuron in zip(self._scopes, self.neurons):
+                with block:
+                    out.append(neuron._forward(x, x_data))
+        else:
+            # a neuron makes two nodes: rather than enter its scope (a third of its cost),
+            # it tags them with the scope's Meta
+            for block, meta, neuron in zip(self._scopes, metas, self.neurons):
+                if type(neuron) is Neuron:
+                    out.append(neuron._forward(x, x_data, meta))
+                else:  # a subclass may make other nodes: they belong in its scope too
+                    with block:
+                        out.append(neuron._forward(x, x_data))
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:

@@ -228,6 +228,24 @@ def test_paths_stay_right_across_calls_layers_and_many_no_grad_blocks():
     assert out.parents[2].scope == "layers.1.neurons.0"  # w0, w1, then the first input: neuron 0 of layer 1
 
 
+def test_a_layers_nodes_carry_their_neurons_path_in_anomaly_mode_and_for_neuron_subclasses():
+    from engine import detect_anomaly, scope, topological_order
+
+    class Doubled(Neuron):  # a learner's own neuron: one more node than a plain Neuron makes
+        def _forward(self, x, x_data, meta=None):
+            return super()._forward(x, x_data, meta) * 2
+
+    layer = Layer(2, 2, seed=0)
+    layer.neurons[1] = Doubled(2, seed=1)
+    with scope("net"):
+        outs = layer([0.5, -1.0])
+        with detect_anomaly():
+            anomaly_outs = layer([0.5, -1.0])
+    for j, out in [(0, outs[0]), (1, outs[1]), (0, anomaly_outs[0]), (1, anomaly_outs[1])]:
+        assert {v.scope for v in topological_order(out) if not v.is_leaf()} == {f"net.neurons.{j}"}
+    assert [v.op for v in topological_order(outs[1]) if not v.is_leaf()] == ["w·x+b", "relu", "*"]
+
+
 def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():
     from engine import topological_order
 
