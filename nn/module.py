@@ -29,11 +29,12 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from engine import Value, scope
 from engine.modes import Meta, _metas_inside
-from engine.ops import _linear_node
+from engine.ops import _linear_node, leaky_relu, relu, sigmoid, tanh
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+_ACTIVATION_OPS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "leaky_relu": leaky_relu, "linear": None}
 INITS = ("uniform", "xavier", "he")
 
 
@@ -182,17 +183,8 @@ class Neuron(Module):
         # w · x + b is one fused node, summed in micrograd's order (bias first, then each
         # product in turn), so a ported script computes the same numbers about ten times faster
         act = _linear_node(self.w, x, x_data, self.b)
-        kind = self.activation
-        if kind == "relu":
-            out = act.relu()
-        elif kind == "linear":
-            out = act
-        elif kind == "tanh":
-            out = act.tanh()
-        elif kind == "sigmoid":
-            out = act.sigmoid()
-        else:
-            out = act.leaky_relu()
+        activation = _ACTIVATION_OPS[self.activation]
+        out = activation(act) if activation is not None else act
         if meta is not None:  # the Layer did not enter this neuron's scope: tag its two nodes
             act._meta = out._meta = meta
         return out
