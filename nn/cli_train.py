@@ -1,0 +1,118 @@
+"""`chainrule train`: fit an MLP on a 2-D toy dataset from the shell, and say how it went.
+
+    chainrule train --dataset moons --hidden 16,16 --steps 100 --plot moons.png --save model.json
+
+The whole training story in one line: make the points (nn/data.py), build `MLP(2, hidden + [out])`,
+and let `nn.fit` run forward, loss, backward and the optimizer's step over and over with a progress
+bar. Then it prints the final loss, the accuracy, and whether any layer's gradient was vanishing or
+exploding at the last step — the first thing to look at when a net does not learn. The options
+only choose; every rule of training (micrograd's falling learning rate, clipping, mini-batches,
+the compiled step) lives in `nn.fit`, the same function a notebook calls.
+
+A run that diverges ends with status 1 and fit's advice in this command's words (`--lr`,
+`--clip 1.0`), and writes no file: saving or plotting a model full of nan would help nobody.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from nn.cli_files import PLOTS, output_path, require_matplotlib, write_atomically
+from nn.cli_status import FAILED, OK, REFUSED, Stop
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train as `args` say; print loss, accuracy and gradient health; write --save and --plot. Returns OK."""
+    import nn
+    from nn.boundary import plot_decision_boundary, predict
+
+    plot = output_path(args.plot, PLOTS, "--plot") if args.plot else None
+    save = output_path(args.save, (".json",), "--save") if args.save else None
+    if plot is not None:
+        require_matplotlib("--plot")  # before training, not after it
+    X, y = _dataset(args)
+    classes = max(y) + 1
+    if args.loss in ("hinge", "bce") and classes > 2:
+        raise Stop(
+            f"--loss {args.loss} separates two classes, the data has {classes}: use --loss cross_entropy", REFUSED
+        )
+    outputs = classes if args.loss == "cross_entropy" else 1
+    try:
+        model = nn.MLP(2, args.hidden + [outputs], activation=args.activation, init=args.init, seed=args.seed)
+        optimizer = None  # fit's default: micrograd's SGD, learning rate 1.0 falling to 0.1
+        if args.optimizer == "adam":
+            optimizer = nn.Adam(model.parameters(), lr=args.lr or 0.05)
+        elif args.lr is not None:
+            optimizer = nn.SGD(model.parameters(), lr=args.lr)
+        started = time.perf_counter()
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=args.loss,
+            optimizer=optimizer,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            progress=not args.no_progress,
+            seed=args.seed,
+            clip=args.clip,
+            compile=not args.no_compile,
+        )
+    except FloatingPointError as error:
+        # fit's advice, in this command's words
+        advice = str(error).replace("clip=1.0", "--clip 1.0").replace("learning rate", "learning rate (--lr)")
+        raise Stop(f"{advice}; nothing was written", FAILED) from None
+    except ValueError as error:  # settings fit refuses, e.g. a batch larger than the dataset
+        raise Stop(str(error), REFUSED) from None
+    seconds = time.perf_counter() - started
+    right = sum(p == t for p, t in zip(predict(model, X, args.loss, classes), y))
+    print(
+        f"trained {model.sizes[0]}-{'-'.join(map(str, model.sizes[1:]))} MLP on {args.dataset} "
+        f"({len(X)} samples) for {history.steps} steps in {seconds:.1f} s"
+    )
+    print(f"final loss {history.loss[-1]:.4f}")
+    print(f"accuracy {right / len(y):.1%} ({right} of {len(y)} samples)")
+    unhealthy = [f"{s.name} {s.status}" for s in history.grad_stats[-1] if s.status != "ok"]
+    print(f"gradients at the last step: {', '.join(unhealthy) if unhealthy else 'ok in every layer'}")
+    # the weights first: refusing to save a diverged model is the likelier failure, and then no picture is left either
+    if save is not None:
+        try:
+            nn.save(model, save)
+        except ValueError as error:
+            raise Stop(str(error), FAILED) from None
+        except OSError as error:
+            raise Stop(f"cannot write {save}: {error.strerror or error}", FAILED) from None
+        rebuild = f"nn.MLP(2, {args.hidden + [outputs]}, activation={args.activation!r})"
+        print(f"wrote weights: {save} (load with nn.load({rebuild}, {str(save)!r}))")
+    if plot is not None:
+        import matplotlib.pyplot as plt
+
+        ax = plot_decision_boundary(model, X, y, loss=args.loss)
+        ax.figure.tight_layout()
+        write_atomically(plot, lambda tmp: ax.figure.savefig(tmp, format=plot.suffix[1:].lower(), dpi=120))
+        plt.close(ax.figure)
+        print(f"wrote decision boundary: {plot}")
+    return OK
+
+
+def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
+    """The points and labels `--dataset`, `--samples`, `--noise`, `--classes` and `--seed` ask for."""
+    import nn
+
+    if args.classes is not None and args.dataset in ("moons", "circles"):
+        raise Stop(f"--classes applies to blobs and spirals; {args.dataset} always has 2", REFUSED)
+    options: dict[str, object] = {"seed": args.seed}
+    if args.noise is not None:
+        options["noise"] = args.noise
+    if args.dataset == "blobs":
+        options["centers"] = args.classes or 2
+    if args.dataset == "spirals":
+        options["classes"] = args.classes or 2
+    make = {"moons": nn.make_moons, "circles": nn.make_circles, "blobs": nn.make_blobs, "spirals": nn.make_spirals}
+    try:
+        return make[args.dataset](args.samples, **options)
+    except ValueError as error:
+        raise Stop(str(error), REFUSED) from None
