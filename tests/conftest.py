@@ -1,4 +1,6 @@
-"""Random expression DAGs that the engine and the oracles (HIPS autograd, PyTorch) all evaluate.
+"""Graphs many test files share: random expression DAGs, and the lecture's neuron.
+
+Random DAGs are graphs that the engine and the oracles (HIPS autograd, PyTorch) all evaluate.
 
 A program is a list of leaf values and a list of steps; each step applies one operation to
 earlier results (leaves first, then the results of earlier steps), so operands are freely
@@ -6,18 +8,24 @@ shared: the same subexpression feeds several later steps, which is exactly where
 accumulation of gradients would show. The program is written once and run by each backend
 with its own functions, so the engine's numbers are compared with independent machinery.
 
-Tests get it through the session fixture `dags` (a fixture, because test modules are imported
-with `--import-mode=importlib` and cannot import this file).
+The lecture's neuron is the one of the "spelled-out intro to backprop" lecture, with numbers
+chosen so every gradient can be checked by hand.
+
+Tests get them through the fixtures `dags` and `lecture_neuron` (fixtures, because test modules
+are imported with `--import-mode=importlib` and cannot import this file).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
 from hypothesis import strategies as st
+
+from engine import Value
 
 # Each operation is written with plain operators plus the backend's named functions `f`, so
 # one definition serves every backend. Arguments that must stay positive (log, sqrt, the base
@@ -183,3 +191,25 @@ class _Dags(SimpleNamespace):
 def dags() -> SimpleNamespace:
     """Random programs (`dags.programs()`) and the backends that run them (engine, autograd, torch)."""
     return _Dags(programs=programs, engine=ENGINE, autograd=_autograd_backend, torch=_torch_backend)
+
+
+def _lecture_neuron() -> tuple[Value, dict[str, Value]]:
+    """o = tanh(x1*w1 + x2*w2 + b) at the lecture's numbers, with its labelled nodes by label.
+
+    b is chosen so that n = 0.8814 and o = tanh(n) = 1/sqrt(2): then do/dn = 1 - o^2 = 0.5, and
+    by hand do/dx1 = w1·0.5 = -1.5, do/dw1 = x1·0.5 = 1, do/dx2 = w2·0.5 = 0.5, do/dw2 = x2·0.5 = 0.
+    """
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n, o=o)
+
+
+@pytest.fixture
+def lecture_neuron() -> Callable[[], tuple[Value, dict[str, Value]]]:
+    """Builds the lecture's neuron afresh on each call: `o, nodes = lecture_neuron()`."""
+    return _lecture_neuron

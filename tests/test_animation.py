@@ -19,17 +19,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = "/usr/bin/chromium"
 
 
-def lecture_neuron() -> Value:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
 def grad_texts(svg: str) -> list[str]:
     root = ET.fromstring(svg)
     return [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("grad")]
@@ -45,8 +34,8 @@ def current_boxes(svg: str) -> list[str]:
 
 
 @needs_dot
-def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_step():
-    svgs, captions = backward_frames(lecture_neuron())
+def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_step(lecture_neuron):
+    svgs, captions = backward_frames(lecture_neuron()[0])
     assert len(svgs) == len(captions) == 6  # step 0, then one step per op node (the root's included)
     assert grad_texts(svgs[0]) == ["grad pending"] * 10
     assert not any("pending" in t for t in grad_texts(svgs[-1]))
@@ -68,10 +57,12 @@ def nn_lecture_neuron() -> Value:
 
 
 @needs_dot
-def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_the_plain_neurons_gradients():
+def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_the_plain_neurons_gradients(
+    lecture_neuron,
+):
     svgs, captions = backward_frames(nn_lecture_neuron())
     assert len(svgs) == 6  # step 0, then tanh, the two + and the two * parts of w·x+b
-    plain_svgs, _ = backward_frames(lecture_neuron())
+    plain_svgs, _ = backward_frames(lecture_neuron()[0])
     assert sorted(grad_texts(svgs[-1])) == sorted(grad_texts(plain_svgs[-1]))
     assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
     highlighted = [current_boxes(svg) for svg in svgs[1:]]
@@ -91,20 +82,20 @@ def test_an_animation_of_too_many_steps_is_refused_with_the_count_and_the_way_ou
         backward_frames(y, max_steps=20)
 
 
-def test_options_the_animation_sets_itself_are_refused():
+def test_options_the_animation_sets_itself_are_refused(lecture_neuron):
     with pytest.raises(TypeError, match="'step'"):
-        backward_frames(lecture_neuron(), step=3)
+        backward_frames(lecture_neuron()[0], step=3)
 
 
-def test_rendering_frames_without_graphviz_says_how_to_install_it(monkeypatch, tmp_path):
+def test_rendering_frames_without_graphviz_says_how_to_install_it(monkeypatch, tmp_path, lecture_neuron):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(GraphvizNotFoundError, match="brew install graphviz"):
-        backward_animation(lecture_neuron(), tmp_path / "walk.html")
+        backward_animation(lecture_neuron()[0], tmp_path / "walk.html")
 
 
 @needs_dot
-def test_the_html_file_holds_every_frame_and_loads_nothing_from_the_network(tmp_path):
-    path = backward_animation(lecture_neuron(), tmp_path / "walk.html", color_by="grad")
+def test_the_html_file_holds_every_frame_and_loads_nothing_from_the_network(tmp_path, lecture_neuron):
+    path = backward_animation(lecture_neuron()[0], tmp_path / "walk.html", color_by="grad")
     page = path.read_text(encoding="utf-8")
     assert page.count("<svg") == 6
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
@@ -141,13 +132,15 @@ def _highlighted(page) -> str:
 
 
 @needs_dot
-def test_the_player_loads_offline_without_errors_and_the_slider_moves_the_highlighted_node(browser_page, tmp_path):
+def test_the_player_loads_offline_without_errors_and_the_slider_moves_the_highlighted_node(
+    browser_page, tmp_path, lecture_neuron
+):
     page = browser_page
     problems, requests = [], []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
-    path = backward_animation(lecture_neuron(), tmp_path / "walk.html")
+    path = backward_animation(lecture_neuron()[0], tmp_path / "walk.html")
     page.goto(path.as_uri())
     assert page.text_content("#counter") == "step 0 of 5"
     assert page.evaluate("document.querySelectorAll('#stage g.node.value.current').length") == 0
@@ -173,10 +166,10 @@ def test_the_player_loads_offline_without_errors_and_the_slider_moves_the_highli
 
 
 @needs_dot
-def test_the_notebook_widget_shows_the_frame_the_slider_points_at():
+def test_the_notebook_widget_shows_the_frame_the_slider_points_at(lecture_neuron):
     pytest.importorskip("ipywidgets")
-    svgs, captions = backward_frames(lecture_neuron())
-    box = backward_widget(lecture_neuron())
+    svgs, captions = backward_frames(lecture_neuron()[0])
+    box = backward_widget(lecture_neuron()[0])
     controls, caption, picture = box.children
     _, slider = controls.children
     assert (slider.min, slider.max) == (0, 5)
@@ -185,7 +178,7 @@ def test_the_notebook_widget_shows_the_frame_the_slider_points_at():
 
 
 @needs_dot
-def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch):
+def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch, lecture_neuron):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import now raises ImportError
-    shown = backward_widget(lecture_neuron())._repr_html_()
+    shown = backward_widget(lecture_neuron()[0])._repr_html_()
     assert shown.startswith("<iframe srcdoc=") and shown.count("&lt;svg") == 6

@@ -60,23 +60,11 @@ def center(g: ET.Element) -> tuple[float, float]:
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
 
 
-def lecture_neuron():
-    """The neuron of the well-known backprop lecture: o = tanh(x1*w1 + x2*w2 + b)."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n, o=o)
-
-
 # --- what a value box says ---------------------------------------------------------------------
 
 
 @needs_dot
-def test_lecture_neuron_boxes_show_label_data_and_grad_like_the_notebook():
+def test_lecture_neuron_boxes_show_label_data_and_grad_like_the_notebook(lecture_neuron):
     o, v = lecture_neuron()
     o.backward()
     svg = render(draw_dot(o))
@@ -89,7 +77,7 @@ def test_lecture_neuron_boxes_show_label_data_and_grad_like_the_notebook():
 
 
 @needs_dot
-def test_each_op_is_a_node_between_its_operands_and_its_result():
+def test_each_op_is_a_node_between_its_operands_and_its_result(lecture_neuron):
     o, v = lecture_neuron()
     svg = render(draw_dot(o))
     ops = sorted(texts(g)[0] for g in groups(svg, "op"))
@@ -103,7 +91,7 @@ def test_each_op_is_a_node_between_its_operands_and_its_result():
 
 
 @needs_dot
-def test_gradients_before_any_backward_show_as_pending_not_as_zero():
+def test_gradients_before_any_backward_show_as_pending_not_as_zero(lecture_neuron):
     o, _ = lecture_neuron()
     svg = render(draw_dot(o))
     grads = [t for g in groups(svg, "value") for t in texts(g) if t.startswith("grad")]
@@ -113,7 +101,7 @@ def test_gradients_before_any_backward_show_as_pending_not_as_zero():
     assert not any("pending" in t for g in groups(svg, "value") for t in texts(g))
 
 
-def test_node_ids_are_positions_in_the_walk_so_the_same_graph_built_twice_draws_the_same():
+def test_node_ids_are_positions_in_the_walk_so_the_same_graph_built_twice_draws_the_same(lecture_neuron):
     first = draw_dot(lecture_neuron()[0]).source
     second = draw_dot(lecture_neuron()[0]).source
     assert first == second
@@ -126,7 +114,7 @@ def test_node_ids_are_positions_in_the_walk_so_the_same_graph_built_twice_draws_
 
 
 @needs_dot
-def test_rankdir_tb_draws_inputs_above_the_output_and_lr_draws_them_to_the_left():
+def test_rankdir_tb_draws_inputs_above_the_output_and_lr_draws_them_to_the_left(lecture_neuron):
     o, _ = lecture_neuron()
     lr = render(draw_dot(o, rankdir="LR"))
     assert center(box_with(lr, "x1"))[0] < center(box_with(lr, "o"))[0]
@@ -134,7 +122,7 @@ def test_rankdir_tb_draws_inputs_above_the_output_and_lr_draws_them_to_the_left(
     assert center(box_with(tb, "x1"))[1] < center(box_with(tb, "o"))[1]
 
 
-def test_options_outside_what_is_accepted_are_refused_with_what_was_given():
+def test_options_outside_what_is_accepted_are_refused_with_what_was_given(lecture_neuron):
     o, _ = lecture_neuron()
     with pytest.raises(ValueError, match="rankdir must be one of .* got 'RL'"):
         draw_dot(o, rankdir="RL")
@@ -257,7 +245,7 @@ def test_color_by_grad_gives_tiny_and_huge_gradients_distinct_colours_matching_t
 
 
 @needs_dot
-def test_color_by_role_tells_inputs_parameters_intermediates_and_the_output_apart():
+def test_color_by_role_tells_inputs_parameters_intermediates_and_the_output_apart(lecture_neuron):
     o, v = lecture_neuron()
     o.backward()
     svg = render(draw_dot(o, color_by="role", parameters=[v["w1"], v["w2"], v["b"]]))
@@ -379,7 +367,7 @@ def test_a_graph_within_the_budget_is_drawn_whole_without_a_caption():
 
 
 @needs_dot
-def test_step_zero_is_before_the_walk_and_every_step_fills_more_gradients_until_all_are_final():
+def test_step_zero_is_before_the_walk_and_every_step_fills_more_gradients_until_all_are_final(lecture_neuron):
     o, v = lecture_neuron()
     grads_before = {k: x.grad for k, x in v.items()}
     filled = []
@@ -393,7 +381,7 @@ def test_step_zero_is_before_the_walk_and_every_step_fills_more_gradients_until_
 
 
 @needs_dot
-def test_the_current_node_and_the_edges_it_fed_are_highlighted():
+def test_the_current_node_and_the_edges_it_fed_are_highlighted(lecture_neuron):
     o, v = lecture_neuron()
     svg = render(draw_dot(o, step=2))  # step 2: the '+' that made n hands 0.5 to its two inputs
     current = [g for g in groups(svg, "current") if "value" in g.get("class")]
@@ -419,7 +407,7 @@ def test_a_gradient_that_still_waits_for_other_uses_shows_as_a_partial_sum():
 
 
 @needs_dot
-def test_every_frame_of_a_step_through_has_the_same_layout():
+def test_every_frame_of_a_step_through_has_the_same_layout(lecture_neuron):
     o, _ = lecture_neuron()
     first, last = render(draw_dot(o, step=0, title="")), render(draw_dot(o, step=5, title=""))
     for name in ("x1", "w2", "n", "o"):
@@ -664,7 +652,9 @@ def test_colour_modes_fill_the_parts_like_any_other_node():
 # --- rendering without Graphviz ------------------------------------------------------------
 
 
-def test_building_needs_no_graphviz_but_rendering_without_it_says_how_to_install_it(monkeypatch, tmp_path):
+def test_building_needs_no_graphviz_but_rendering_without_it_says_how_to_install_it(
+    monkeypatch, tmp_path, lecture_neuron
+):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot` anywhere
     dot = draw_dot(lecture_neuron()[0])
     assert "digraph" in dot.source
