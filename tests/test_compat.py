@@ -25,6 +25,7 @@ def _sanity_check(x):
 
 
 def _more_ops(a, b):
+    # micrograd's test_more_ops, the same expression as the example in its README
     c = a + b
     d = a * b + b**3
     c += c + 1
@@ -70,6 +71,15 @@ def test_micrograds_more_ops_match_pytorch():
     assert g.data == pytest.approx(tg.data.item(), rel=1e-14)
     assert a.grad == pytest.approx(ta.grad.item(), rel=1e-14)
     assert b.grad == pytest.approx(tb.grad.item(), rel=1e-14)
+
+
+def test_micrograd_readme_example_prints_its_documented_numbers():
+    a, b = Value(-4.0), Value(2.0)
+    g = _more_ops(a, b)
+    g.backward()
+    assert f"{g.data:.4f}" == "24.7041"
+    assert f"{a.grad:.4f}" == "138.8338"
+    assert f"{b.grad:.4f}" == "645.5773"
 
 
 def test_micrograds_sanity_check_gives_its_hand_derivable_numbers():
