@@ -85,6 +85,13 @@ class Drawing(graphviz.Digraph):
     """A `graphviz.Digraph` in every way (inline display in Jupyter, .source, .pipe(), .render()),
     except that rendering without Graphviz raises GraphvizNotFoundError saying how to install it."""
 
+    def __repr__(self) -> str:
+        # what a notebook shows beside the picture, and all a plain console shows: no memory
+        # address, so a re-run notebook's committed outputs stay the same
+        values = sum('class="value' in line for line in self.body)
+        ops = sum("class=op" in line or 'class="op' in line for line in self.body)
+        return f"<Drawing of {values} values and {ops} ops: display it in Jupyter, or .render() it>"
+
     def pipe(self, *args, **kwargs):
         with _explain_missing_graphviz():
             return super().pipe(*args, **kwargs)
