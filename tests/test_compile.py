@@ -154,43 +154,50 @@ OPS = sorted(registered().items())
 OPS_FOR_SAMPLES = [(name, op) for name, op in OPS if name in {"+", "*", "tanh", "sigmoid", "relu", "abs", "exp", "**2"}]
 
 
-def _apply(prim, operands):
-    if prim.arity is None:
-        return prim(*operands[:5])
-    return prim(*operands[: prim.arity])
+def recipes(ops, max_size: int):
+    """Random graphs as recipes: each step an op (its index in `ops`) and picks of its operands."""
+    step = st.tuples(st.integers(0, len(ops) - 1), st.lists(st.integers(0, 10**6), min_size=5, max_size=5))
+    return st.lists(step, min_size=1, max_size=max_size)
+
+
+def grow(pool, recipe, ops):
+    """Follow the recipe, appending each op's result to the pool; return the pool."""
+    for op, picks in recipe:
+        prim = ops[op][1]
+        # operands picked from everything made so far: the same node feeds several later ones
+        operands = [pool[i % len(pool)] for i in picks]
+        pool.append(prim(*operands[:5]) if prim.arity is None else prim(*operands[: prim.arity]))
+    return pool
+
+
+def agrees_or_raises_alike(step, fn, params, *args) -> bool:
+    """Assert the compiled step gives what backward() gives, or raises what it raises (a rule
+    that raises on floats raises compiled too); False when both raised."""
+    try:
+        want = interpreted(fn, params, *args)
+    except (ArithmeticError, ValueError) as error:
+        with pytest.raises(type(error)):
+            step(*args)
+        return False
+    assert_same(compiled_call(step, params, *args), want)
+    return True
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    recipe=st.lists(
-        st.tuples(st.integers(0, len(OPS) - 1), st.lists(st.integers(0, 10**6), min_size=5, max_size=5)),
-        min_size=1,
-        max_size=25,
-    ),
-    seed=st.integers(0, 10**6),
-)
+@given(recipe=recipes(OPS, max_size=25), seed=st.integers(0, 10**6))
 def test_random_graphs_over_every_registered_op_with_shared_subexpressions_agree(recipe, seed):
     rng = random.Random(seed)
     params = [Value(rng.uniform(0.2, 2.0), label=f"p{i}") for i in range(3)]
 
     def graph(x, y):
-        pool = [*params, x, y, x * 0.5 + 1.0]
-        for op, picks in recipe:
-            name, prim = OPS[op]
-            # operands picked from everything made so far: the same node feeds several later ones
-            pool.append(_apply(prim, [pool[i % len(pool)] for i in picks]))
+        pool = grow([*params, x, y, x * 0.5 + 1.0], recipe, OPS)
         return sum(pool[-3:], pool[0] * pool[-1])
 
     step = compile(graph)
     for _ in range(3):
         args = (rng.uniform(-2, 2), rng.uniform(0.1, 3))
-        try:
-            want = interpreted(graph, params, *args)
-        except (ArithmeticError, ValueError) as error:  # a rule that raises on floats raises compiled too
-            with pytest.raises(type(error)):
-                step(*args)
+        if not agrees_or_raises_alike(step, graph, params, *args):
             return
-        assert_same(compiled_call(step, params, *args), want)
 
 
 def test_the_recipes_reach_every_registered_op():
@@ -246,11 +253,7 @@ def test_a_parameter_used_between_repeated_pieces_keeps_backwards_order_of_addit
 
 @settings(max_examples=30, deadline=None)
 @given(
-    recipe=st.lists(
-        st.tuples(st.integers(0, len(OPS_FOR_SAMPLES) - 1), st.lists(st.integers(0, 10**6), min_size=5, max_size=5)),
-        min_size=1,
-        max_size=12,
-    ),
+    recipe=recipes(OPS_FOR_SAMPLES, max_size=12),
     combine=st.sampled_from(["sum", "product", "chain", "labels"]),
     samples=st.integers(2, 5),
     seed=st.integers(0, 10**6),
@@ -260,9 +263,7 @@ def test_random_formulas_run_per_sample_and_combined_agree_with_backward(recipe,
     params = [Value(rng.uniform(0.2, 1.5), label=f"p{i}") for i in range(3)]
 
     def per_sample(x, y):
-        pool = [*params, x, y]
-        for op, picks in recipe:
-            pool.append(_apply(OPS_FOR_SAMPLES[op][1], [pool[i % len(pool)] for i in picks]))
+        pool = grow([*params, x, y], recipe, OPS_FOR_SAMPLES)
         return pool[-1] + pool[-2] * 0.5
 
     def loss(rows):
@@ -281,13 +282,8 @@ def test_random_formulas_run_per_sample_and_combined_agree_with_backward(recipe,
     step = compile(loss)
     for _ in range(2):
         rows = [[rng.uniform(-1.5, 1.5), rng.uniform(0.2, 2.0)] for _ in range(samples)]
-        try:
-            want = interpreted(loss, params, rows)
-        except (ArithmeticError, ValueError) as error:
-            with pytest.raises(type(error)):
-                step(rows)
+        if not agrees_or_raises_alike(step, loss, params, rows):
             return
-        assert_same(compiled_call(step, params, rows), want)
 
 
 @pytest.mark.parametrize("kink", ["relu", "abs", "leaky_relu"])
