@@ -144,6 +144,14 @@ def test_adams_first_step_moves_each_parameter_by_lr_whatever_its_gradient_scale
     assert a.data == pytest.approx(0.99, abs=1e-6) and b.data == pytest.approx(0.99, abs=1e-9)
 
 
+def test_weight_decay_left_out_is_torchs_default_none_for_adam_a_hundredth_for_adamw():
+    a, w = Value(1.0), Value(1.0)  # a gradient of 0: only weight decay can move them
+    Adam([a], lr=0.1).step()
+    AdamW([w], lr=0.1).step()
+    assert a.data == 1.0
+    assert w.data == pytest.approx(1 - 0.1 * 0.01, rel=1e-15)
+
+
 def test_optimizer_zero_grad_clears_its_parameters():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 1.0]).backward()
