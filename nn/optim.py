@@ -126,7 +126,7 @@ class Adam(Optimizer):
     With t the step number (from 1) and g = grad + weight_decay·p:
     m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g², and
     p -= lr/(1-β1^t) · m / (sqrt(v/(1-β2^t)) + eps). Dividing by 1-β^t undoes the bias of
-    moments that started at 0. weight_decay left out means torch's default: 0 (for AdamW 0.01).
+    moments that started at 0.
 
     >>> from engine import Value
     >>> w = Value(1.0); w.grad = 123.0
@@ -135,7 +135,6 @@ class Adam(Optimizer):
     """
 
     decoupled = False  # AdamW sets this: weight decay on the weights, not through the gradient
-    default_weight_decay = 0.0  # what weight_decay=None means: torch's default (AdamW's is 0.01)
 
     def __init__(
         self,
@@ -143,7 +142,7 @@ class Adam(Optimizer):
         lr: float | Schedule = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
         try:
@@ -155,8 +154,6 @@ class Adam(Optimizer):
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = _non_negative(eps, "eps")
-        if weight_decay is None:
-            weight_decay = self.default_weight_decay
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -189,7 +186,12 @@ class AdamW(Adam):
     """
 
     decoupled = True
-    default_weight_decay = 0.01
+
+    # the same arguments as Adam, written out so the signature shows torch's default decay
+    def __init__(
+        self, params: Iterable[Value], lr: float | Schedule = 1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
 
 
 def _non_negative(x: object, what: str) -> float:

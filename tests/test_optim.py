@@ -206,3 +206,12 @@ def test_a_schedule_returning_a_negative_rate_is_reported_with_its_step():
     optimizer.step()
     with pytest.raises(ValueError, match="lr schedule at step 1"):
         optimizer.step()
+
+
+def test_adam_and_adamw_show_the_issues_and_torchs_default_weight_decay_in_their_signatures():
+    import inspect
+
+    from nn import Adam, AdamW
+
+    assert inspect.signature(Adam).parameters["weight_decay"].default == 0.0
+    assert inspect.signature(AdamW).parameters["weight_decay"].default == 0.01
