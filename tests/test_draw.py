@@ -114,6 +114,18 @@ def test_node_ids_are_positions_in_the_walk_so_the_same_graph_built_twice_draws_
 
 
 @needs_dot
+def test_a_drawing_prints_as_its_counts_not_a_memory_address(lecture_neuron):
+    # what a notebook stores beside the picture: the same on every run
+    o, _ = lecture_neuron()
+    text = repr(draw_dot(o))
+    svg = draw_dot(o).pipe(format="svg").decode()
+    boxes, circles = svg.count('class="node value'), svg.count('class="node op')
+    assert (boxes, circles) == (10, 5)  # x1 x2 w1 w2 b, x1w1 x2w2 their sum, n, o; * * + + tanh
+    assert text == "<Drawing of 10 values and 5 ops: display it in Jupyter, or .render() it>"
+    assert repr(draw_dot(o)) == text
+
+
+@needs_dot
 def test_rankdir_tb_draws_inputs_above_the_output_and_lr_draws_them_to_the_left(lecture_neuron):
     o, _ = lecture_neuron()
     lr = render(draw_dot(o, rankdir="LR"))
