@@ -158,6 +158,11 @@ class _Scope:
         _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
         _modes_in_use.pop()
 
+    def __reduce__(self) -> tuple:
+        # a copied or unpickled model (which holds its scopes) gets the scope of that name, not
+        # a copy whose cache keys would be ids of modes the copy does not hold
+        return scope, (self.name,)
+
 
 def _metas_inside(blocks: Sequence[_Scope]) -> list[Meta] | None:
     """The Meta each block would give the nodes made inside it, entered from the current mode.

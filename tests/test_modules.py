@@ -246,6 +246,21 @@ def test_a_layers_nodes_carry_their_neurons_path_in_anomaly_mode_and_for_neuron_
     assert [v.op for v in topological_order(outs[1]) if not v.is_leaf()] == ["w·x+b", "relu", "*"]
 
 
+def test_a_copied_or_pickled_model_computes_the_same_and_keeps_its_paths():
+    import copy
+    import pickle
+
+    from engine import scope
+
+    model = MLP(2, [3, 2, 1], seed=0)
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        with scope("copy"):
+            out = twin([0.5, -1.0])
+        assert out.data == model([0.5, -1.0]).data
+        assert out.scope == "copy.layers.2.neurons.0"
+        assert twin([0.5, -1.0]).scope == "layers.2.neurons.0"
+
+
 def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():
     from engine import topological_order
 
