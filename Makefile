@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # never downloaded (a plain `pip install torch` can pull a multi-GB CUDA build).
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl))
 
-.PHONY: demo test bench graphviz browser clean
+.PHONY: demo test bench graphviz browser clean twins
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test: $(STAMP) graphviz browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+# each lesson's plain-text twin (notebooks/NAME.py, jupytext's percent format: the cells' sources,
+# no outputs) is what a reviewer diffs; regenerate after editing a notebook, tests check they agree
+twins: $(STAMP)
+	$(VENV)/bin/jupytext --quiet --to py:percent notebooks/*.ipynb
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

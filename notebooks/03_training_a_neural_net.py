@@ -1,0 +1,142 @@
+# %% [markdown]
+# # Lesson 3 — Training a neural net
+#
+# A neural network is arithmetic on Values, so `backward()` gives the derivative of the loss with
+# respect to every weight. Training is then one rule, repeated:
+#
+# $$w \leftarrow w - \eta \, \frac{\partial L}{\partial w}$$
+#
+# move every weight a little (the **learning rate** $\eta$) against its gradient, so the loss goes
+# down. This lesson builds a network from neurons, trains it by hand on four examples, then on the
+# two-moons dataset, and looks at what the learning rate and the optimizer change.
+
+# %% [markdown]
+# ## 1. Neuron, Layer, MLP
+#
+# A `Neuron` computes $\text{activation}(w \cdot x + b)$; its weights and bias are leaf Values. A
+# `Layer` is several neurons reading the same inputs; an `MLP` (multi-layer perceptron) chains layers.
+# `MLP(3, [4, 4, 1])` takes 3 inputs, has two hidden layers of 4 neurons and one output.
+
+# %%
+import random
+
+import nn
+
+random.seed(0)
+model = nn.MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh")
+print(model)
+print("a first weight:", model.layers[0].neurons[0].w[0])
+print("its name:", model.named_parameters()[0][0])
+
+# %% [markdown]
+# (3 inputs × 4 weights + 4 biases) + (4 × 4 + 4) + (4 × 1 + 1) = 41 parameters.
+#
+# ## 2. Gradient descent by hand
+#
+# Four examples, four targets (the lecture's tiny dataset). The loss is the squared error summed
+# over the examples. Each step: forward (build the graph), zero the old gradients, backward, update.
+
+# %%
+xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+ys = [1.0, -1.0, -1.0, 1.0]
+learning_rate = 0.1
+
+for step in range(20):
+    predictions = [model(x) for x in xs]
+    loss = sum((p - y) ** 2 for p, y in zip(predictions, ys))
+    model.zero_grad()  # gradients accumulate: clear last step's
+    loss.backward()
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad  # w <- w - lr * dL/dw
+    if step % 4 == 0 or step == 19:
+        print(f"step {step:2d}  loss {loss.data:.4f}")
+
+print("predictions:", [round(model(x).data, 3) for x in xs], "targets:", ys)
+
+# %% [markdown]
+# The loss falls and the predictions move towards the targets. Everything else in training —
+# optimizers, batches, schedules — is refinement of this loop.
+#
+# ## 3. Two moons
+#
+# A classic toy problem: two interleaving half-circles, which no straight line can separate. `nn.fit`
+# runs the loop above (with hinge loss, as micrograd's demo does, and micrograd's SGD whose learning rate
+# falls from 1.0 to 0.1) and records the loss and accuracy of every step. With `compile=True` it traces
+# the graph of one step once and then runs forward and backward as plain float arithmetic: the same
+# numbers, several times faster.
+
+# %%
+import matplotlib.pyplot as plt
+
+from nn.boundary import plot_decision_boundary
+
+X, y = nn.make_moons(60, noise=0.1, seed=0)
+model = nn.MLP(2, [8, 8, 1], seed=1)
+history = nn.fit(model, X, y, loss="hinge", steps=60, progress=False, compile=True)
+print(history)
+print(f"final loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.1%}")
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+left.plot(history.loss, label="loss")
+left.plot(history.accuracy, label="accuracy")
+left.set_xlabel("step")
+left.legend()
+left.set_title("training")
+plot_decision_boundary(model, X, y, ax=right, resolution=50)
+plt.show()
+
+# %% [markdown]
+# The network has bent its boundary around the moons: the shaded regions are the class it gives each
+# point of the plane (a red ring would mark a point it still gets wrong).
+#
+# ## 4. The learning rate
+#
+# Plain SGD with a fixed learning rate, three times from the same starting weights:
+#
+# - **too small** — every step is tiny; after 40 steps the loss has barely moved;
+# - **about right** — fast, steady progress;
+# - **too large** — the first step throws the weights so far that the hidden ReLUs die (their input is
+#   negative for every sample, so their gradient is 0 from then on). The model is stuck at chance; its
+#   loss only bounces as the output bias, the one parameter still getting a gradient, overshoots back
+#   and forth.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for lr in (0.003, 0.5, 10.0):
+    model = nn.MLP(2, [8, 8, 1], seed=1)
+    h = nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=lr), steps=40, progress=False, compile=True)
+    print(f"lr {lr:<6} final loss {h.loss[-1]:.4f}  accuracy {h.accuracy[-1]:.1%}  {h.grad_stats[-1][0].status} gradients into layers.0")
+    ax.plot(h.loss, label=f"lr = {lr}")
+ax.set_yscale("log")
+ax.set_xlabel("step")
+ax.set_ylabel("hinge loss (log scale)")
+ax.set_title("what the learning rate does")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 5. Adam vs SGD
+#
+# Adam keeps, for every weight, a running average of its gradient (momentum) and of its squared
+# gradient, and divides one by the square root of the other: each weight gets its own step size, about
+# the learning rate whatever the size of its gradient. On small problems it often converges much faster
+# than plain SGD.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for name, make, lr in (("SGD", nn.SGD, 0.5), ("Adam", nn.Adam, 0.05)):
+    model = nn.MLP(2, [8, 8, 1], seed=1)
+    h = nn.fit(model, X, y, optimizer=make(model.parameters(), lr=lr), steps=40, progress=False, compile=True)
+    print(f"{name:<5} lr {lr:<5} final loss {h.loss[-1]:.4f}  accuracy {h.accuracy[-1]:.1%}")
+    ax.plot(h.loss, label=f"{name}, lr = {lr}")
+ax.set_yscale("log")
+ax.set_xlabel("step")
+ax.set_ylabel("hinge loss (log scale)")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **Takeaways.** A model is arithmetic on parameter Values; one training step is forward, zero the
+# gradients, backward, update. The learning rate sets the size of each step — too small crawls, too
+# large breaks the model — and optimizers like Adam adapt the step to each weight. From the shell:
+# `chainrule train --dataset moons --plot moons.png`.
