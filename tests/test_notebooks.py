@@ -4,11 +4,14 @@ The notebooks are executed with nbclient (kernel 'python3', working directory no
 them at once in separate kernels so the suite stays quick. Any cell that raises fails the
 notebook's test. Then the lessons' printed numbers are checked against oracles that do not come
 from chainrule: hand-worked derivatives, numpy's polynomial roots, mpmath's numerical derivatives.
-The committed files must carry their outputs, so they read well on a code-hosting site unrun.
+The committed files must carry their outputs, so they read well on a code-hosting site unrun,
+and each has a plain-text twin (notebooks/NAME.py, jupytext's percent format) holding the same cells,
+so a change to a lesson shows up as a readable diff.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +91,27 @@ def test_the_committed_notebook_carries_its_outputs_and_pictures(path):
     assert pictures(notebook, "image/png") or pictures(notebook, "image/svg+xml"), "a lesson shows a picture"
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
     assert notebook.cells[0].cell_type == "markdown", "a lesson opens with prose"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_the_plain_text_twin_holds_the_same_cells_as_its_notebook(path):
+    jupytext = pytest.importorskip("jupytext")
+    twin = path.with_suffix(".py")
+    if not twin.exists():
+        pytest.fail(f"{path.name} has no plain-text twin {twin.name}: run `make twins`")
+    # cell types and sources only: outputs and metadata live in the .ipynb alone
+    cells = [(cell.cell_type, cell.source) for cell in nbformat.read(path, as_version=4).cells]
+    twin_notebook = jupytext.reads(twin.read_text(encoding="utf-8"), fmt="py:percent")
+    twin_cells = [(cell.cell_type, cell.source) for cell in twin_notebook.cells]
+    if cells != twin_cells:
+        same = len(list(itertools.takewhile(lambda pair: pair[0] == pair[1], zip(cells, twin_cells))))
+        pytest.fail(f"{twin.name} is out of date with {path.name} (from cell {same + 1} on): run `make twins`")
+
+
+def test_every_plain_text_twin_belongs_to_a_notebook():
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    orphans = [twin.name for twin in sorted(folder.glob("*.py")) if not twin.with_suffix(".ipynb").exists()]
+    assert not orphans, f"twins without a notebook (renamed or deleted lesson?): {orphans}; delete them"
 
 
 # --- what each lesson shows ------------------------------------------------------------------
