@@ -26,7 +26,7 @@ import floor  # noqa: E402
 import workload  # noqa: E402
 from bare import BareValue  # noqa: E402
 
-from engine import Value, topological_order  # noqa: E402
+from engine import Value, gc_paused, topological_order  # noqa: E402
 
 
 class GcClock:
@@ -95,6 +95,16 @@ def floor_step(X, y):
     random.seed(1337)
     layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
     return lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0]
+
+
+def paused(run_step):
+    """The same step with the cyclic collector off (engine.gc_paused), as nn.fit runs its steps."""
+
+    def run(k):
+        with gc_paused():
+            return run_step(k)
+
+    return run
 
 
 def bench_values(Value, steps, X, y):
@@ -179,6 +189,11 @@ def main() -> None:
         "chainrule Value, micrograd's graph": (Timed(values_step(Value, X, y)), args.steps),
         "bare Value class, micrograd's graph (ceiling)": (Timed(values_step(BareValue, X, y)), args.steps),
         "chainrule nn.MLP (fused neurons)": (Timed(nn_mlp_step(X, y)), args.steps),
+        "chainrule Value, micrograd's graph, each step in gc_paused()": (
+            Timed(paused(values_step(Value, X, y))),
+            args.steps,
+        ),
+        "chainrule nn.MLP, each step in gc_paused()": (Timed(paused(nn_mlp_step(X, y))), args.steps),
         "chainrule compile, compilation included": (Timed(compiled_step(X, y)), args.steps),
     }
     # chainrule's variants and the floor take turns, a share of their steps in each round, so a

@@ -14,6 +14,7 @@ from engine.animation import backward_animation, backward_frames, backward_widge
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
 from engine.compile import Compiled, compile
 from engine.draw import Drawing, GraphvizNotFoundError, draw_dot
+from engine.memory import gc_paused
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
 from engine.value import Value, topological_order
@@ -41,4 +42,5 @@ __all__ = [
     "backward_widget",
     "compile",
     "Compiled",
+    "gc_paused",
 ]

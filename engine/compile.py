@@ -44,16 +44,16 @@ out what the writer must know first (which nodes need a gradient, which pieces r
 from __future__ import annotations
 
 import builtins
-import gc
 import inspect
 import numbers
 import sys
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 
 from engine.compile_writer import _FUNCTION, _Writer
+from engine.memory import gc_paused
 from engine.modes import enable_grad, is_grad_enabled
 from engine.ops import Primitive
 from engine.value import _MANY, Value, _new, topological_order
@@ -150,7 +150,7 @@ class Compiled:
         return f"<compiled {name}: {self.traces} trace(s); last {last.nodes} nodes in {last.lines} lines>"
 
     def _compile(self, args: tuple, key: tuple) -> _Entry:
-        with _gc_paused():
+        with gc_paused():
             return self._compile_now(args, key)
 
     def _compile_now(self, args: tuple, key: tuple) -> _Entry:
@@ -176,7 +176,7 @@ class Compiled:
         return entry
 
     def _verify(self, entry: _Entry, args: tuple, key: tuple) -> None:
-        with _gc_paused():
+        with gc_paused():
             trace = _Trace(self.fn, args, self._arg_names)
             self.traces += 1
             signature, nodes = trace.signature(entry.param_index), len(trace.order)
@@ -191,19 +191,6 @@ class Compiled:
                 "`if` on `.data` or a number computed from `.data`; compiled code cannot follow "
                 "that, so keep the graph fixed or call fn without compile"
             )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Tracing and writing make hundreds of thousands of objects, none in a reference cycle
-    # (Values hold no closures); the cyclic collector would scan them again and again for nothing.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- arguments ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from engine import Value
+from engine import Value, gc_paused
 from engine.compile import compile as compile_graph
 from nn import losses
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
@@ -137,34 +137,37 @@ def fit(
     compiled = _CompiledLoss(model, loss, loss_fn) if compile else None
     bar = tqdm(range(steps), desc="fit", unit="step", disable=not (progress and _interactive()))
     for k in bar:
-        batch = everything if batch_size is None else rng.sample(everything, batch_size)
-        wanted = [targets[i] for i in batch]
-        if compiled is None:
-            preds = [_single_output(model(X[i]), loss) for i in batch]
-            batch_loss = loss_fn(preds, wanted)
-            value = batch_loss.data
-        else:
-            model.zero_grad()  # the compiled step runs backward too, adding into every .grad
-            value, preds = compiled([X[i] for i in batch], wanted)
-        if not math.isfinite(value):
-            bar.close()
-            raise FloatingPointError(
-                f"the loss became {value} at step {k}: training diverged; "
-                f"try a smaller learning rate, or clip=1.0 to cap the gradient norm"
-            )
-        lr = optimizer.lr_now() if hasattr(optimizer, "lr_now") else math.nan
-        if compiled is None:
-            model.zero_grad()
-            batch_loss.backward()
-        if clip is not None:
-            clip_grad_norm(params, clip)
-        history.grad_stats.append(grad_stats(model))
-        before = [[p.data for p in group] for _, group in groups]
-        optimizer.step()
-        history.update_ratio.append([_update_ratio(old, group) for old, (_, group) in zip(before, groups)])
-        history.loss.append(value)
-        history.accuracy.append(accuracy(preds, wanted))
-        history.lr.append(lr)
+        # the step's graph has no reference cycles: the cyclic collector would only rescan it
+        with gc_paused():
+            batch = everything if batch_size is None else rng.sample(everything, batch_size)
+            wanted = [targets[i] for i in batch]
+            if compiled is None:
+                preds = [_single_output(model(X[i]), loss) for i in batch]
+                batch_loss = loss_fn(preds, wanted)
+                value = batch_loss.data
+            else:
+                model.zero_grad()  # the compiled step runs backward too, adding into every .grad
+                value, preds = compiled([X[i] for i in batch], wanted)
+            if not math.isfinite(value):
+                bar.close()
+                raise FloatingPointError(
+                    f"the loss became {value} at step {k}: training diverged; "
+                    f"try a smaller learning rate, or clip=1.0 to cap the gradient norm"
+                )
+            lr = optimizer.lr_now() if hasattr(optimizer, "lr_now") else math.nan
+            if compiled is None:
+                model.zero_grad()
+                batch_loss.backward()
+            if clip is not None:
+                clip_grad_norm(params, clip)
+            history.grad_stats.append(grad_stats(model))
+            before = [[p.data for p in group] for _, group in groups]
+            optimizer.step()
+            history.update_ratio.append([_update_ratio(old, group) for old, (_, group) in zip(before, groups)])
+            history.loss.append(value)
+            history.accuracy.append(accuracy(preds, wanted))
+            history.lr.append(lr)
+            preds = batch_loss = None  # the graph goes now, while the collector is off: none of it is left to scan
         bar.set_postfix(loss=f"{value:.4f}", accuracy=f"{history.accuracy[-1]:.1%}", refresh=False)
     bar.close()
     return history
