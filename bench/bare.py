@@ -1,14 +1,16 @@
 """The ceiling for micrograd's exact graph in pure Python: a Value class that does nothing else.
 
 `BareValue` records `+`, `*` and relu into the same graph micrograd builds (one object per
-node, operands in two slots, no closures) and its backward walks it with the same iterative
-walk chainrule uses, but with every rule written in place and nothing a library needs: no
+node, operands in two slots, no closures) and its backward walks it with chainrule's own
+`topological_order`, but with every rule written in place and nothing a library needs: no
 checks, no modes (no_grad, scopes, anomaly), no hooks, no other ops, no higher derivatives.
 Whatever this class reaches on micrograd's demo is as fast as any pure-Python Value class
 can run that graph on the machine at hand; bench/run.py times it beside chainrule.
 """
 
 from __future__ import annotations
+
+from engine import topological_order
 
 _new = object.__new__
 _ADD, _MUL, _RELU = 1, 2, 3
@@ -62,24 +64,7 @@ class BareValue:
         return out
 
     def backward(self) -> None:
-        order, seen, stack = [], set(), [self]
-        while stack:
-            v = stack.pop()
-            if v is None:  # v's parents are finished: so is v
-                order.append(stack.pop())
-                continue
-            if v in seen:
-                continue
-            seen.add(v)
-            if v._a is None:
-                order.append(v)
-                continue
-            stack.append(v)
-            stack.append(None)
-            if v._b is not None and v._b not in seen:
-                stack.append(v._b)
-            if v._a not in seen:
-                stack.append(v._a)
+        order = topological_order(self)  # chainrule's walk: it reads only the two operand slots
         for v in order:
             if v._op:
                 v.grad = 0.0

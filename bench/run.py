@@ -194,6 +194,10 @@ def main() -> None:
             args.steps,
         ),
         "chainrule nn.MLP, each step in gc_paused()": (Timed(paused(nn_mlp_step(X, y))), args.steps),
+        "bare Value class, each step in gc_paused() (ceiling)": (
+            Timed(paused(values_step(BareValue, X, y))),
+            args.steps,
+        ),
         "chainrule compile, compilation included": (Timed(compiled_step(X, y)), args.steps),
     }
     # chainrule's variants and the floor take turns, a share of their steps in each round, so a
