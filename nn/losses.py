@@ -75,7 +75,8 @@ def binary_cross_entropy(logits: Sequence[Value] | Value, labels: Sequence[float
     """
     logits, labels = _flatten(logits, "logits"), _flatten(labels, "labels")
     _same_length(logits, labels, "binary_cross_entropy")
-    bad = [y for y in labels if not _is_number(y) or not 0 <= _data(y) <= 1]
+    # a label may be a Value too (compiled training passes each batch's labels as inputs)
+    bad = [y for y in labels if not (_is_number(y) or isinstance(y, Value)) or not 0 <= _data(y) <= 1]
     if bad:
         raise ValueError(f"binary_cross_entropy needs labels in [0, 1] (classes 0/1), got {bad[0]!r}")
     # -y log σ(z) - (1-y) log(1-σ(z)) = log(1 + e^z) - y z  = softplus(z) - y z

@@ -176,7 +176,7 @@ def fit(
 class _CompiledLoss:
     """fit(compile=True): a batch's loss and its backward pass as code made by `engine.compile`.
 
-    One function is traced per batch shape. Where the loss allows it ('hinge', 'mse') the labels
+    One function is traced per batch shape. Where the loss allows it ('hinge', 'mse', 'bce') the labels
     are arguments too, so all mini-batches of a size share one function; for the other losses a
     batch's labels are part of its shape. 'cross_entropy' subtracts the largest logit before
     exponentiating, a number read from the data that the trace keeps as a constant; it cancels
@@ -185,7 +185,7 @@ class _CompiledLoss:
 
     def __init__(self, model: Callable, loss: object, loss_fn: LossFunction) -> None:
         self.model, self.loss, self.loss_fn = model, loss, loss_fn
-        self.labels_vary = loss in ("hinge", "mse")
+        self.labels_vary = loss in ("hinge", "mse", "bce")
         self.run = compile_graph(self._batch_loss, check=loss != "cross_entropy")
 
     def _batch_loss(self, xs: list, labels: object) -> tuple[Value, list]:

@@ -532,7 +532,7 @@ def test_after_compiling_no_value_of_the_traced_graph_is_alive():
 
 @pytest.mark.parametrize(
     "loss, batch_size",
-    [("hinge", None), ("hinge", 8), ("mse", 8), ("bce", None), ("cross_entropy", None)],
+    [("hinge", None), ("hinge", 8), ("mse", 8), ("bce", None), ("bce", 8), ("cross_entropy", None)],
 )
 def test_fit_with_compile_records_the_same_history(loss, batch_size):
     X, y = nn.make_moons(30, seed=0) if loss != "cross_entropy" else nn.make_blobs(30, seed=0)
@@ -562,6 +562,23 @@ def test_fit_with_compile_records_the_same_history(loss, batch_size):
         assert all(close(p, q, 1e-9) for p, q in zip(a, b))
     for a, b in zip(plain.grad_stats, fast.grad_stats):
         assert [s.status for s in a] == [s.status for s in b]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce"])
+def test_fit_with_compile_traces_once_per_batch_size_whatever_the_labels(loss, monkeypatch):
+    import nn.train
+
+    made = []
+
+    def recording_compile(fn, **options):
+        made.append(compile(fn, **options))
+        return made[-1]
+
+    monkeypatch.setattr(nn.train, "compile_graph", recording_compile)
+    X, y = nn.make_moons(40, seed=0)
+    nn.fit(nn.MLP(2, [4, 1], seed=3), X, y, loss=loss, steps=20, batch_size=8, progress=False, seed=2, compile=True)
+    # 20 mini-batches of 8 with different labels: one trace, plus the check of the first repeat
+    assert made[0].traces == 2
 
 
 # --- an independent oracle --------------------------------------------------------------------

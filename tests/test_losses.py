@@ -29,6 +29,23 @@ def test_hinge_is_micrograds_demo_loss():
     assert loss.data == pytest.approx((0 + 1.5 + 1.25) / 3)
 
 
+def test_binary_cross_entropy_takes_labels_as_values_with_the_same_numbers():
+    # compiled training passes each batch's labels in as inputs, so they arrive as Values
+    zs = [Value(z) for z in (-2.0, 0.5, 3.0)]
+    as_floats = losses.binary_cross_entropy(zs, [0, 1, 1])
+    as_floats.backward()
+    grads = [z.grad for z in zs]
+    for z in zs:
+        z.grad = 0.0
+    as_values = losses.binary_cross_entropy(zs, [Value(0.0), Value(1.0), Value(1.0)])
+    as_values.backward()
+    assert as_values.data == as_floats.data
+    assert [z.grad for z in zs] == grads  # σ(z) - y, divided by the batch size
+    assert grads[0] == pytest.approx((1 / (1 + math.exp(2.0)) - 0) / 3, rel=1e-12)
+    with pytest.raises(ValueError, match=r"labels in \[0, 1\].*1\.5"):
+        losses.binary_cross_entropy(zs[:1], [Value(1.5)])
+
+
 def test_binary_cross_entropy_of_a_zero_logit_is_log_two():
     assert losses.binary_cross_entropy([Value(0.0)], [0]).data == pytest.approx(math.log(2))
 
