@@ -3,10 +3,10 @@
     python bench/run.py [--steps 100] [--micrograd-steps 5] [--rounds 5] [--no-scaling]
 
 Every variant runs in this one process on the same data with the same seed, so the ratios
-compare like with like; chainrule's variants, the floor and bench/bare.py's bare Value class (the
-most any pure-Python Value class can do on micrograd's graph) take turns in rounds, micrograd runs
-its steps back to back as its own loop does. micrograd is the PyPI package (`pip install
-micrograd`, the `bench` extra); without it its column is skipped.
+compare like with like: micrograd, chainrule's variants, the floor and bench/bare.py's bare Value
+class (the most any pure-Python Value class can do on micrograd's graph) take turns in rounds, and
+each turn ends with a timed full collection, so each pays for its own garbage. micrograd is the
+PyPI package (`pip install micrograd`, the `bench` extra); without it its column is skipped.
 """
 
 from __future__ import annotations
@@ -58,10 +58,14 @@ class Timed:
         self.losses = []
 
     def run(self, steps):
+        # the turn ends with a full collection, timed: each variant pays for the garbage it
+        # leaves (micrograd's cyclic graphs; chainrule's are freed by reference counting), so
+        # what comes next starts clean
         with GcClock() as clock:
             start = time.perf_counter()
             for _ in range(steps):
                 self.losses.append(self.run_step(len(self.losses)))
+            gc.collect()
             self.seconds += time.perf_counter() - start
         self.gc_seconds += clock.seconds
         return self
@@ -200,22 +204,21 @@ def main() -> None:
         ),
         "chainrule compile, compilation included": (Timed(compiled_step(X, y)), args.steps),
     }
-    # chainrule's variants and the floor take turns, a share of their steps in each round, so a
-    # slow spell of this (shared) machine falls on all of them alike
-    for r in range(args.rounds):
-        for timed, steps in variants.values():
-            gc.collect()
-            timed.run(steps * (r + 1) // args.rounds - steps * r // args.rounds)
     try:
         from micrograd.engine import Value as MicrogradValue
     except ImportError:
         MicrogradValue = None
         print("micrograd is not installed (pip install micrograd): its column is skipped")
     if MicrogradValue is not None:
-        # micrograd's steps run back to back, as in its own loop: each step's cyclic garbage
-        # waits for the collector while the next one runs, which is what its users pay
-        gc.collect()
-        variants["micrograd 0.1.0"] = (Timed(values_step(MicrogradValue, X, y)).run(args.micrograd_steps), 0)
+        variants["micrograd 0.1.0"] = (Timed(values_step(MicrogradValue, X, y)), args.micrograd_steps)
+    # every variant, micrograd too, takes turns, a share of its steps in each round, so a slow
+    # spell of this (shared) machine falls on all of them alike
+    for r in range(args.rounds):
+        for timed, steps in variants.values():
+            share = steps * (r + 1) // args.rounds - steps * r // args.rounds
+            if share:
+                gc.collect()
+                timed.run(share)
     results = {name: timed.result() for name, (timed, _) in variants.items()}
 
     floor_s = results["plain floats, hand-derived backward (the floor)"][0]
