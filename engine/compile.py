@@ -31,8 +31,9 @@ inside `fn` picks one branch while tracing and the compiled code keeps that bran
 A different number or nesting of arguments is noticed (it traces again), and the first
 repeated call is checked against a fresh trace, so a graph that changed shape raises an error
 instead of computing something else. Compiled code runs no hooks (compile refuses a graph that
-has one) and no anomaly checks, and reads a rule's constants (a closure's or a module's number)
-when it compiles.
+has one) and makes no anomaly checks: under `detect_anomaly()` a compiled function runs `fn` as
+written and calls `backward()`, so the checks happen. It reads a rule's constants (a closure's
+or a module's number) when it compiles.
 
 The compiler is four files, each importing only the ones named after it, so they read in turn:
 this one is the entry point (`compile`, the cache of traced shapes, tracing `fn` into a graph);
@@ -54,7 +55,7 @@ from contextlib import nullcontext
 
 from engine.compile_writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
-from engine.modes import enable_grad, is_grad_enabled
+from engine.modes import _mode, enable_grad, is_grad_enabled
 from engine.ops import Primitive
 from engine.value import _MANY, Value, _new, topological_order
 
@@ -117,6 +118,10 @@ class Compiled:
 
     def __call__(self, *args: object) -> object:
         key, floats, values = _flatten(args)
+        if _mode.get().anomaly:
+            # generated code has no checks to make: under detect_anomaly() fn runs as written,
+            # and backward() checks every op and every gradient
+            return _interpreted(self.fn, args)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._compile(args, key)
@@ -271,16 +276,7 @@ class _Trace:
             self._lift(a, arg_names[i] if i < len(arg_names) else f"arg{i}", counters) for i, a in enumerate(args)
         ]
         with nullcontext() if is_grad_enabled() else enable_grad():
-            out = fn(*traced)
-        if type(out) is Value:
-            root, extras = out, None
-        elif isinstance(out, tuple) and len(out) == 2 and type(out[0]) is Value:
-            root, extras = out
-        else:
-            raise TypeError(
-                "compile: fn must return a Value (the number to differentiate) or a pair (Value, extras), "
-                f"got {type(out).__name__}"
-            )
+            root, extras = _split(fn(*traced))
         self.extras = extras
         outputs = [root] + _values_in(extras)
         if len(outputs) > 1:
@@ -393,6 +389,43 @@ def _reference_counts(order: list[Value]) -> list[int] | None:
 
 
 _OUTPUTS = Primitive("outputs", lambda *xs: 0.0, lambda out, *xs: (), 1)  # the walk's temporary top
+
+
+def _split(out: object) -> tuple[Value, object]:
+    """fn's result as (the Value to differentiate, extras or None)."""
+    if type(out) is Value:
+        return out, None
+    if isinstance(out, tuple) and len(out) == 2 and type(out[0]) is Value:
+        return out
+    raise TypeError(
+        "compile: fn must return a Value (the number to differentiate) or a pair (Value, extras), "
+        f"got {type(out).__name__}"
+    )
+
+
+def _interpreted(fn: Callable, args: tuple) -> object:
+    """What the generated code computes, done the slow way: fn on Values, then backward()."""
+
+    def leaves(x: object) -> object:  # the arguments as _Trace._lift makes them, without the bookkeeping
+        kind = type(x)
+        if kind is list or kind is tuple:
+            return kind(leaves(item) for item in x)
+        if kind is float or (isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral)):
+            return Value(float(x))
+        return x
+
+    def floats(x: object) -> object:  # extras as the generated code returns them
+        if type(x) is Value:
+            return x.data
+        if isinstance(x, (list, tuple)):
+            return type(x)(floats(item) for item in x)
+        return None if x is None else float(x)
+
+    with nullcontext() if is_grad_enabled() else enable_grad():
+        root, extras = _split(fn(*[leaves(a) for a in args]))
+    _values_in(extras)  # the same refusal of extras that are not Values or numbers
+    root.backward()
+    return root.data if extras is None else (root.data, floats(extras))
 
 
 def _values_in(extras: object) -> list[Value]:

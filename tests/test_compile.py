@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from engine import Value, no_grad, primitive
+from engine import Value, detect_anomaly, no_grad, primitive
 from engine.compile import compile
 from engine.ops import Primitive, linear, registered
 
@@ -506,6 +506,37 @@ def test_hooks_are_refused_because_compiled_code_cannot_run_them():
     w.register_hook(lambda g: g * 2)
     with pytest.raises(ValueError, match="hooks"):
         compile(lambda x: w * x)(2.0)
+
+
+def test_under_detect_anomaly_the_compiled_function_runs_fn_as_written_so_its_checks_happen():
+    w = Value(0.5)
+    step = compile(lambda x: (w * x).log())
+    assert step(2.0) == 0.0
+    with detect_anomaly():
+        assert step(4.0) == pytest.approx(math.log(2.0), rel=1e-15)
+        with pytest.raises(FloatingPointError, match=r"log produced -inf from input 0\.0"):
+            step(0.0)
+    assert step.traces == 1  # the checked calls neither traced nor replaced the compiled code
+
+
+def test_under_detect_anomaly_the_numbers_are_still_backwards():
+    model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=3)
+    params = model.parameters()
+    X = [[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]
+
+    def loss(xs):
+        outs = [model(x) for x in xs]
+        return sum((o - 0.5) ** 2 for o in outs), outs
+
+    want, want_grads = interpreted(loss, params, X)
+    step = compile(loss)
+    for p in params:
+        p.grad = 0.0
+    with detect_anomaly():
+        got, outs = step(X)
+    assert close(got, want)
+    assert all(close(p.grad, g) for p, g in zip(params, want_grads))
+    assert [round(o, 12) for o in outs] == [round(model(x).data, 12) for x in X]
 
 
 # --- memory ---------------------------------------------------------------------------------
