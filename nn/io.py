@@ -66,11 +66,11 @@ def load(module: Module, path: str | os.PathLike) -> Module:
     if not isinstance(module, Module):
         raise TypeError(f"load needs an nn.Module to fill, got {type(module).__name__}")
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
-        document = json.loads(text)
-    except ValueError as error:
+        document = json.loads(raw.decode("utf-8"))
+    except ValueError as error:  # not UTF-8 text, or not JSON
         raise ValueError(f"{path} is not valid JSON (truncated or corrupted?): {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{path} is not a chainrule model file (no "format": {FORMAT!r} header)')
@@ -81,6 +81,6 @@ def load(module: Module, path: str | os.PathLike) -> Module:
         raise ValueError(f'{path} has no "parameters" mapping')
     try:
         module.load_state_dict(state)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # a value that is not a number, or not a finite float
         raise ValueError(f"{path}: {error}") from None
     return module

@@ -67,9 +67,13 @@ class Module:
         """(name, Value) for every parameter, each once, in a stable order (micrograd's order)."""
         named: list[tuple[str, Value]] = []
         seen: set[int] = set()
+        names: set[str] = set()
         for name, p in self._walk_parameters(""):
             if id(p) not in seen:  # a parameter shared by two modules is listed once, under its first name
+                if name in names:  # e.g. a list `w` (named w0, w1, ...) beside an attribute `w0`
+                    raise ValueError(f"{type(self).__name__} has two parameters named {name!r}: rename one attribute")
                 seen.add(id(p))
+                names.add(name)
                 named.append((name, p))
         return named
 
@@ -103,8 +107,8 @@ class Module:
         """Set every parameter from `state` (as made by `state_dict()`), all or nothing.
 
         Strict: a missing or unexpected name raises KeyError, a value that is not a real number
-        raises TypeError, a nan or infinite one raises ValueError — each listing the offending
-        names — and then no parameter has changed.
+        raises TypeError, a nan or infinite one (or one too large for a float) raises ValueError —
+        each listing the offending names — and then no parameter has changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict needs a mapping of name -> number, got {type(state).__name__}")
@@ -120,17 +124,19 @@ class Module:
             raise KeyError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
         not_numbers = [name for name in named if not _is_real(state[name])]
         if not_numbers:
-            kinds = ", ".join(f"{name} ({type(state[name]).__name__})" for name in not_numbers[:5])
+            kinds = _listing([f"{name} ({type(state[name]).__name__})" for name in not_numbers])
             raise TypeError(f"state dict values must be real numbers, got {kinds}")
-        not_finite = [name for name in named if not math.isfinite(state[name])]
+        not_finite = [name for name in named if not _finite_float(state[name])]
         if not_finite:
-            raise ValueError(f"state dict has non-finite values for {_listing(not_finite)}")
+            names = _listing(not_finite)
+            raise ValueError(f"state dict has non-finite values (nan, inf, or too large for a float) for {names}")
         for name, p in named.items():
             p.data = float(state[name])
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({len(self.parameters())} parameters)"]
-        lines += [f"  {name}: {child!r}" for name, child in self.named_children()]
+        for name, child in self.named_children():
+            lines.append(f"  {name}: " + repr(child).replace("\n", "\n  "))  # a child's own lines, indented under it
         return "\n".join(lines)
 
 
@@ -138,9 +144,10 @@ class Neuron(Module):
     """One neuron: `activation(w0*x0 + w1*x1 + ... + b)`.
 
     `activation` is one of 'relu' (default), 'tanh', 'sigmoid', 'leaky_relu', 'linear';
-    micrograd's `nonlin=False` also means linear. `init` is 'uniform' (micrograd's: each weight
-    `random.uniform(-1, 1)`), 'xavier' or 'he'; the bias starts at 0. Draws come from Python's
-    global `random` unless `seed` (or a `random.Random` as `rng`) is given.
+    micrograd's `nonlin=False` (or `Neuron(nin, False)`) also means linear. `init` is 'uniform'
+    (micrograd's: each weight `random.uniform(-1, 1)`), 'xavier' or 'he'; the bias starts at 0.
+    Draws come from Python's global `random` unless `seed` (or a `random.Random` as `rng`) is
+    given.
 
     >>> n = Neuron(2, activation='tanh', seed=0)
     >>> y = n([1.0, -2.0])
@@ -160,6 +167,8 @@ class Neuron(Module):
         rng: random.Random | None = None,
     ) -> None:
         nin = _positive_int(nin, "Neuron nin")
+        if isinstance(activation, bool):  # micrograd's signature, called positionally: Neuron(nin, nonlin)
+            activation, nonlin = "relu", activation
         if nonlin is not None:
             activation = _activation(activation) if nonlin else "linear"
         self.activation = _activation(activation)
@@ -363,6 +372,13 @@ def _is_real(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _listing(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
+def _finite_float(x: float) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _listing(names: list[object], limit: int = 8) -> str:
+    shown = ", ".join(name if isinstance(name, str) else repr(name) for name in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

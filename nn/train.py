@@ -168,7 +168,10 @@ def fit(
             history.accuracy.append(accuracy(preds, wanted))
             history.lr.append(lr)
             preds = batch_loss = None  # the graph goes now, while the collector is off: none of it is left to scan
-        bar.set_postfix(loss=f"{value:.4f}", accuracy=f"{history.accuracy[-1]:.1%}", refresh=False)
+        shown = {"loss": f"{value:.4f}"}
+        if not math.isnan(history.accuracy[-1]):  # nan for a regression loss: nothing to show
+            shown["accuracy"] = f"{history.accuracy[-1]:.1%}"
+        bar.set_postfix(shown, refresh=False)
     bar.close()
     return history
 

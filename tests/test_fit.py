@@ -173,6 +173,15 @@ def test_progress_bar_shows_live_loss_and_accuracy_on_a_terminal(monkeypatch):
     assert "loss=" in shown and "accuracy=" in shown and "3/3" in shown
 
 
+def test_progress_bar_of_a_regression_shows_the_loss_and_no_accuracy(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    model = MLP(1, [4, 1], seed=0)
+    fit(model, [[0.1 * i] for i in range(8)], [0.05 * i for i in range(8)], loss="mse", steps=2, progress=True)
+    shown = terminal.getvalue()
+    assert "loss=" in shown and "2/2" in shown and "accuracy" not in shown
+
+
 def test_progress_false_shows_nothing_even_on_a_terminal(monkeypatch):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)

@@ -62,16 +62,19 @@ def test_a_crash_during_save_keeps_the_old_file_intact(tmp_path, monkeypatch):
         (lambda text: "[1, 2, 3]", "not a chainrule model file"),
         (lambda text: text.replace('"version": 1', '"version": 99'), "format version 99"),
         (lambda text: text.replace("0.", '"x', 1), "not valid JSON|real numbers"),
+        (lambda text: text.replace(": 0.0", ": 1" + "0" * 400, 1), "non-finite"),  # too large for a float
+        (lambda text: text.replace("{", "{\udc80", 1), "not valid JSON"),  # a byte that is not UTF-8
     ],
 )
 def test_a_truncated_or_malformed_file_raises_value_error_and_changes_nothing(tmp_path, corrupt, message):
     path = tmp_path / "model.json"
     save(MLP(2, [3, 1], seed=0), path)
-    path.write_text(corrupt(path.read_text()))
+    path.write_bytes(corrupt(path.read_text()).encode("utf-8", "surrogateescape"))
     model = MLP(2, [3, 1], seed=5)
     before = model.state_dict()
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as raised:
         load(model, path)
+    assert str(raised.value).startswith(str(path))  # the message says which file
     assert model.state_dict() == before
 
 

@@ -75,6 +75,11 @@ def test_nonlin_false_means_a_linear_neuron():
     assert n([3.0, 1.0]).data == pytest.approx(-5.5)
 
 
+def test_micrograds_positional_nonlin_works_too():
+    assert Neuron(2, False, seed=0).activation == "linear"  # micrograd: Neuron(nin, nonlin=True)
+    assert Neuron(2, True, seed=0).activation == "relu"
+
+
 def test_micrograd_attribute_names_are_there():
     model = MLP(2, [3, 1], seed=0)
     neuron = model.layers[0].neurons[2]
@@ -343,6 +348,9 @@ def test_state_dict_round_trips_into_a_fresh_model():
         (lambda s: s.update({"layers.0.neurons.1.w1": "0.5"}), TypeError, r"layers.0.neurons.1.w1 \(str\)"),
         (lambda s: s.update({"layers.0.neurons.0.w0": None}), TypeError, r"layers.0.neurons.0.w0 \(NoneType\)"),
         (lambda s: s.update({"layers.0.neurons.0.w0": math.nan}), ValueError, "non-finite.*layers.0.neurons.0.w0"),
+        (lambda s: s.update({"layers.0.neurons.0.w0": 10**400}), ValueError, "too large.*layers.0.neurons.0.w0"),
+        (lambda s: s.update({1: 0.5}), KeyError, "unexpected 1'$"),  # a key that is not even a string
+        (lambda s: s.update({k: "x" for k in s}), TypeError, r"neurons.0.w1 \(str\) and 1 more$"),  # 8 named, 1 counted
     ],
 )
 def test_load_state_dict_is_strict_and_leaves_the_model_unchanged(change, error, message):
@@ -353,6 +361,36 @@ def test_load_state_dict_is_strict_and_leaves_the_model_unchanged(change, error,
     with pytest.raises(error, match=message):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+def test_two_parameters_with_one_name_are_refused_rather_than_one_dropped():
+    class Clash(Module):
+        def __init__(self):
+            self.w = [Value(1.0), Value(2.0)]  # named w0, w1
+            self.w0 = Value(3.0)
+
+        def __call__(self, x):
+            return x
+
+    with pytest.raises(ValueError, match="Clash has two parameters named 'w0'"):
+        Clash().state_dict()
+
+
+def test_a_module_inside_a_module_prints_its_parts_indented_under_it():
+    class Head(Module):
+        def __init__(self):
+            self.body = MLP(1, [2, 1], seed=0)
+            self.scale = Value(1.0)
+
+        def __call__(self, x):
+            return self.body(x) * self.scale
+
+    assert repr(Head()).splitlines() == [
+        "Head(8 parameters)",
+        "  body: MLP(1, [2, 1], 7 parameters)",
+        "    layers.0: Layer(1, 2, activation='relu')",
+        "    layers.1: Layer(2, 1, activation='linear')",
+    ]
 
 
 # --- to_torch -------------------------------------------------------------------------------------
