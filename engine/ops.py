@@ -49,6 +49,7 @@ __all__ = [
     "cos",
     "softplus",
     "linear",
+    "logsumexp",
 ]
 
 _inf, _nan = math.inf, math.nan
@@ -354,6 +355,40 @@ def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
 _register(_power_of(2).primitive)
 _register(_power_of(-1).primitive)
 _register(_leaky_relu_of(0.01).primitive)
+
+
+# --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
+# One node for log(e^x0 + e^x1 + ...), computed stably: with m the largest input, it is
+# m + log(sum e^(xi - m)), and no exponent is ever above 0. As a primitive the shift m is worked
+# out on every call (a compiled step too), instead of being a number read from one call's data.
+
+
+def _logsumexp(*xs: float) -> float:
+    m = max(xs)
+    if m == _inf or m != m:  # a +inf input makes the sum inf; a nan makes it nan
+        return m
+    if m == -_inf:  # every input -inf: e^-inf sums to 0
+        return m
+    return m + math.log(math.fsum(math.exp(x - m) for x in xs))
+
+
+# d logsumexp(x)/dxi = e^xi / sum e^xj = e^(xi - logsumexp(x)): the softmax
+_logsumexp_primitive = Primitive("logsumexp", _logsumexp, lambda out, *xs: tuple([exp(x - out) for x in xs]), None)
+# the table's tests check a three-input one as the representative of every size
+_register(Primitive("logsumexp", _logsumexp, _logsumexp_primitive.derivative, 3))
+
+
+def logsumexp(*xs: Value | float) -> Value | float:
+    """log(e^x0 + e^x1 + ...), stable for any size of input (`torch.logsumexp`).
+
+    >>> round(logsumexp(800.0, 0.0), 6)
+    800.0
+    >>> y = logsumexp(Value(0.0), Value(0.0)); y.backward(); round(y.data, 6), y.parents[0].grad
+    (0.693147, 0.5)
+    """
+    if not xs:
+        raise TypeError("logsumexp needs at least one input")
+    return _logsumexp_primitive(*xs)
 
 
 # --- a fused node for a neuron ----------------------------------------------------------------

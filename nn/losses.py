@@ -11,8 +11,8 @@ a single Value, with the same numbers as PyTorch's functional losses:
 - `cross_entropy`: k classes, from rows of logits (scores before the softmax).
 
 The cross entropies are written so large logits cannot overflow: log(1 + e^z) is `softplus`
-(stable for any z) and log Σ e^z_j is taken after subtracting the largest logit, since
-log Σ e^z_j = m + log Σ e^(z_j - m) for any m.
+(stable for any z) and log Σ e^z_j is `logsumexp`, one node that subtracts the largest logit
+first, since log Σ e^z_j = m + log Σ e^(z_j - m) for any m.
 
 >>> from engine import Value
 >>> hinge([Value(2.0), Value(-0.5)], [1, 1]).data
@@ -21,11 +21,11 @@ log Σ e^z_j = m + log Σ e^(z_j - m) for any m.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 
 from engine import Value
+from engine.ops import logsumexp
 
 __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy"]
 
@@ -86,11 +86,14 @@ def binary_cross_entropy(logits: Sequence[Value] | Value, labels: Sequence[float
 def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
     """Mean of -log softmax(row)[target] over the batch (torch's `F.cross_entropy`).
 
-    Each row holds one sample's k logits; each target is a class index 0..k-1. The log-sum-exp
+    Each row holds one sample's k logits; each target is a class index 0..k-1, or (as in torch)
+    a row of k class probabilities p, for the loss -Σ p_j log softmax(row)_j. The log-sum-exp
     subtracts the row's largest logit first, so a logit of 800 stays finite.
 
     >>> from engine import Value
     >>> round(cross_entropy([[Value(800.0), Value(0.0)]], [1]).data, 6)
+    800.0
+    >>> round(cross_entropy([[Value(800.0), Value(0.0)]], [[0.0, 1.0]]).data, 6)
     800.0
     """
     if isinstance(logit_rows, Value) or not isinstance(logit_rows, Sequence):
@@ -100,13 +103,16 @@ def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int])
     _same_length(rows, targets, "cross_entropy")
     losses = []
     for i, (row, t) in enumerate(zip(rows, targets)):
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < len(row):
+        log_sum_exp = logsumexp(*row)
+        if isinstance(t, Sequence) and not isinstance(t, (str, bytes)):
+            if len(t) != len(row) or not all(isinstance(p, Value) or _is_number(p) for p in t):
+                raise ValueError(f"cross_entropy target {i}: a row of {len(row)} class probabilities, got {t!r}")
+            # -Σ p_j (z_j - logsumexp(z)): for a one-hot p, the same number as the class index
+            losses.append(-sum(p * (z - log_sum_exp) for p, z in zip(t, row)))
+        elif isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < len(row):
             raise ValueError(f"cross_entropy target {i} must be a class index 0..{len(row) - 1}, got {t!r}")
-        m = max(_data(z) for z in row)  # a constant shift: it changes no gradient, only the rounding
-        if not math.isfinite(m):
-            m = 0.0  # an infinite or nan logit: let the arithmetic give inf or nan honestly
-        log_sum_exp = sum((_as_value(z) - m).exp() for z in row).log() + m
-        losses.append(log_sum_exp - row[t])
+        else:
+            losses.append(log_sum_exp - row[t])
     return _mean(losses)
 
 

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from engine import Value, gc_paused
+from engine import Value, gc_paused, no_grad
 from engine.compile import compile as compile_graph
 from nn import losses
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
@@ -179,17 +179,18 @@ def fit(
 class _CompiledLoss:
     """fit(compile=True): a batch's loss and its backward pass as code made by `engine.compile`.
 
-    One function is traced per batch shape. Where the loss allows it ('hinge', 'mse', 'bce') the labels
-    are arguments too, so all mini-batches of a size share one function; for the other losses a
-    batch's labels are part of its shape. 'cross_entropy' subtracts the largest logit before
-    exponentiating, a number read from the data that the trace keeps as a constant; it cancels
-    exactly (log Σ e^(z-m) + m is the same for any m), so the check that would flag it is off.
+    One function is traced per batch shape. The built-in losses take the labels as arguments too,
+    so all mini-batches of a size share one function: 'cross_entropy' gets each class index as a
+    one-hot row of probabilities, which gives the same numbers. A callable loss may use its labels
+    any way it likes (as indices, say), so there a batch's labels are part of its shape: with
+    mini-batches that is a trace per label pattern, and compile=False is faster.
     """
 
     def __init__(self, model: Callable, loss: object, loss_fn: LossFunction) -> None:
         self.model, self.loss, self.loss_fn = model, loss, loss_fn
-        self.labels_vary = loss in ("hinge", "mse", "bce")
-        self.run = compile_graph(self._batch_loss, check=loss != "cross_entropy")
+        self.labels_vary = loss in ("hinge", "mse", "bce", "cross_entropy")
+        self.classes = 0  # cross_entropy: the model's number of logits, read on the first call
+        self.run = compile_graph(self._batch_loss)
 
     def _batch_loss(self, xs: list, labels: object) -> tuple[Value, list]:
         preds = [_single_output(self.model(x), self.loss) for x in xs]
@@ -199,7 +200,16 @@ class _CompiledLoss:
         return self.loss_fn(preds, list(labels) if self.labels_vary else labels.labels), preds
 
     def __call__(self, xs: list, wanted: list) -> tuple[float, list]:
-        labels = _floats(wanted) if self.labels_vary else _Labels(wanted)
+        if self.loss == "cross_entropy":
+            if not self.classes:
+                with no_grad():
+                    out = self.model(xs[0])
+                self.classes = len(out) if isinstance(out, (list, tuple)) else 1
+            labels = [[1.0 if j == t else 0.0 for j in range(self.classes)] for t in wanted]
+        elif self.labels_vary:
+            labels = _floats(wanted)
+        else:
+            labels = _Labels(wanted)
         value, preds = self.run(_floats(xs), labels)
         return value, _as_values(preds)
 

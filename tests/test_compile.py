@@ -563,7 +563,15 @@ def test_after_compiling_no_value_of_the_traced_graph_is_alive():
 
 @pytest.mark.parametrize(
     "loss, batch_size",
-    [("hinge", None), ("hinge", 8), ("mse", 8), ("bce", None), ("bce", 8), ("cross_entropy", None)],
+    [
+        ("hinge", None),
+        ("hinge", 8),
+        ("mse", 8),
+        ("bce", None),
+        ("bce", 8),
+        ("cross_entropy", None),
+        ("cross_entropy", 8),
+    ],
 )
 def test_fit_with_compile_records_the_same_history(loss, batch_size):
     X, y = nn.make_moons(30, seed=0) if loss != "cross_entropy" else nn.make_blobs(30, seed=0)
@@ -595,7 +603,7 @@ def test_fit_with_compile_records_the_same_history(loss, batch_size):
         assert [s.status for s in a] == [s.status for s in b]
 
 
-@pytest.mark.parametrize("loss", ["hinge", "mse", "bce"])
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce", "cross_entropy"])
 def test_fit_with_compile_traces_once_per_batch_size_whatever_the_labels(loss, monkeypatch):
     import nn.train
 
@@ -606,10 +614,25 @@ def test_fit_with_compile_traces_once_per_batch_size_whatever_the_labels(loss, m
         return made[-1]
 
     monkeypatch.setattr(nn.train, "compile_graph", recording_compile)
-    X, y = nn.make_moons(40, seed=0)
-    nn.fit(nn.MLP(2, [4, 1], seed=3), X, y, loss=loss, steps=20, batch_size=8, progress=False, seed=2, compile=True)
+    X, y = nn.make_moons(40, seed=0) if loss != "cross_entropy" else nn.make_blobs(40, seed=0)
+    model = nn.MLP(2, [4, 1 if loss != "cross_entropy" else 3], seed=3)
+    nn.fit(model, X, y, loss=loss, steps=20, batch_size=8, progress=False, seed=2, compile=True)
     # 20 mini-batches of 8 with different labels: one trace, plus the check of the first repeat
     assert made[0].traces == 2
+
+
+def test_compiled_cross_entropy_works_out_its_shift_on_every_call():
+    logits = [Value(0.0), Value(1.0)]
+
+    def loss(shift):
+        return nn.losses.cross_entropy([[logits[0] * shift, logits[1]]], [1])
+
+    step = compile(loss)
+    step(1.0)  # traced where the largest logit is 1.0
+    step(1.0)
+    logits[0].data = 800.0  # now the largest is 800: a shift kept from the trace would give inf
+    got, want = step(1.0), loss(1.0).data
+    assert got == pytest.approx(want, rel=1e-15) and got == pytest.approx(799.0)
 
 
 # --- an independent oracle --------------------------------------------------------------------

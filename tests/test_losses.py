@@ -55,6 +55,20 @@ def test_cross_entropy_of_equal_logits_is_log_k():
     assert losses.cross_entropy(rows, [2]).data == pytest.approx(math.log(4))
 
 
+def test_cross_entropy_with_one_hot_probabilities_gives_the_class_index_numbers():
+    rows = [[0.5, -1.25, 2.0], [3.0, 0.0, -0.5]]
+    targets = [2, 0]
+    by_index = [[Value(z) for z in row] for row in rows]
+    by_probability = [[Value(z) for z in row] for row in rows]
+    a = losses.cross_entropy(by_index, targets)
+    b = losses.cross_entropy(by_probability, [[float(j == t) for j in range(3)] for t in targets])
+    a.backward()
+    b.backward()
+    assert b.data == pytest.approx(a.data, rel=1e-15)
+    for x, y in zip(sum(by_index, []), sum(by_probability, [])):
+        assert y.grad == pytest.approx(x.grad, rel=1e-14, abs=1e-15)
+
+
 def test_each_loss_returns_a_value_that_backpropagates_to_the_predictions():
     preds = [Value(0.3), Value(-0.7)]
     for loss in (
@@ -102,6 +116,7 @@ def test_binary_cross_entropy_from_huge_logits_is_finite_and_right(logit, label,
         (lambda: losses.binary_cross_entropy([Value(1.0)], [2]), ValueError, r"labels in \[0, 1\]"),
         (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "class index 0..1, got 2"),
         (lambda: losses.cross_entropy(Value(1.0), [0]), TypeError, "list of rows"),
+        (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [[1]]), ValueError, "row of 2 class probabilities"),
         (lambda: losses.mse("abc", [1.0]), TypeError, "got str"),
     ],
 )
@@ -183,3 +198,21 @@ def test_cross_entropy_equals_torch_cross_entropy(torch, seed):
     assert loss.data == pytest.approx(reference.item(), rel=1e-12, abs=1e-12)
     grads = [v.grad for row in ours for v in row]
     assert grads == pytest.approx(theirs.grad.flatten().tolist(), abs=1e-12)
+
+
+@pytest.mark.torch
+def test_cross_entropy_with_class_probabilities_equals_torch(torch):
+    rng = random.Random(7)
+    rows = [[rng.uniform(-6, 6) for _ in range(3)] for _ in range(5)]
+    probabilities = []
+    for _ in rows:
+        weights = [rng.random() for _ in range(3)]
+        probabilities.append([w / sum(weights) for w in weights])
+    ours = [[Value(z) for z in row] for row in rows]
+    loss = losses.cross_entropy(ours, probabilities)
+    loss.backward()
+    theirs = _tensor(torch, rows)
+    reference = torch.nn.functional.cross_entropy(theirs, torch.tensor(probabilities, dtype=torch.float64))
+    reference.backward()
+    assert loss.data == pytest.approx(reference.item(), rel=1e-12, abs=1e-12)
+    assert [v.grad for row in ours for v in row] == pytest.approx(theirs.grad.flatten().tolist(), abs=1e-12)

@@ -74,6 +74,7 @@ REFERENCE = {
     "leaky_relu": lambda x: x if x > 0 else mpmath.mpf(0.01) * x,
     "softsign": lambda x: x / (1 + abs(x)),
     "w·x+b": lambda w0, w1, x0, x1, b: b + w0 * x0 + w1 * x1,  # the fused neuron, two inputs
+    "logsumexp": lambda a, b, c: mp.log(mp.exp(a) + mp.exp(b) + mp.exp(c)),
     # names the table may grow: checked as soon as they are registered
     "neg": lambda x: -x,
     "-": lambda a, b: a - b,
@@ -110,6 +111,7 @@ def _torch_ops():
         "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
         "softsign": F.softsign,
         "w·x+b": lambda w0, w1, x0, x1, b: b + w0 * x0 + w1 * x1,
+        "logsumexp": lambda a, b, c: torch.logsumexp(torch.stack([a, b, c]), 0),
         "neg": torch.neg,
         "-": torch.sub,
         "/": torch.div,
