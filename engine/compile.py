@@ -29,11 +29,13 @@ are backward()'s, bit for bit, not merely close.
 The one rule: the graph's shape must not depend on data values. A Python `if v.data > 0:`
 inside `fn` picks one branch while tracing and the compiled code keeps that branch forever.
 A different number or nesting of arguments is noticed (it traces again), and the first
-repeated call is checked against a fresh trace, so a graph that changed shape raises an error
-instead of computing something else. Compiled code runs no hooks (compile refuses a graph that
-has one) and makes no anomaly checks: under `detect_anomaly()` a compiled function runs `fn` as
-written and calls `backward()`, so the checks happen. It reads a rule's constants (a closure's
-or a module's number) when it compiles.
+repeated call is checked against a fresh trace, so a graph whose shape has changed by then
+raises an error instead of computing something else. A branch that flips only in a later call
+is not caught: the code cannot see a branch it never took, which is why the rule matters.
+
+Compiled code runs no hooks (compile refuses a graph that has one) and makes no anomaly checks:
+under `detect_anomaly()` a compiled function runs `fn` as written and calls `backward()`, so the
+checks happen. It reads a rule's constants (a closure's or a module's number) when it compiles.
 
 The compiler is four files, each importing only the ones named after it, so they read in turn:
 this one is the entry point (`compile`, the cache of traced shapes, tracing `fn` into a graph);
@@ -134,7 +136,7 @@ class Compiled:
 
     @property
     def source(self) -> str:
-        """The generated Python of the last call: forward, then backward, one line per step."""
+        """The generated Python of the last call: forward, then backward (`fuse=False`: a line per op)."""
         return zlib.decompress(self._entry().source).decode()
 
     @property

@@ -150,7 +150,8 @@ for x in [4.0, 1.0, -2.0]:  # w*x + c = 1.0, -0.5, -2.0: both sides of the kink
 # The compiled code replays the graph of the first call. So **the graph's shape must not depend on
 # data values**. Python control flow on `.data` (an `if`) is invisible in the graph: the trace
 # follows one branch, and the code would keep it forever. `compile` checks the first repeated call
-# against a fresh trace, so such a function raises instead of computing something else. (A new
+# against a fresh trace, so a function whose branch has flipped by then raises instead of computing
+# something else; a branch that flips only later is not caught, which is why the rule matters. (A new
 # *number* or *nesting* of arguments is fine: it is traced again, once per shape.)
 
 # %%
