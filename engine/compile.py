@@ -67,7 +67,7 @@ __all__ = ["compile", "Compiled"]
 def compile(fn: Callable, *, check: bool = True, fuse: bool = True, cache_size: int = 8) -> Compiled:
     """Trace `fn` on its first call and run its forward and backward pass as generated Python.
 
-    `fn` takes floats (or leaf Values, or lists/tuples of them) and returns the Value to
+    `fn` takes positional floats (or leaf Values, or lists/tuples of them) and returns the Value to
     differentiate, or a pair `(value, extras)` whose extras (Values in lists/tuples) are
     returned as floats alongside. Calling the result returns `value` as a float (or the pair
     `(float, extras as floats)`) and adds d value / d leaf to `.grad` of every parameter, as
