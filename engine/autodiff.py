@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine.modes import enable_grad, no_grad
-from engine.value import Value, _check_iterable_of_values, _real, topological_order
+from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
+from engine.value import Value, _check_iterable_of_values, _data, _real, topological_order
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives"]
 
@@ -60,7 +60,10 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     inputs = _check_iterable_of_values(inputs, "grad: inputs")
     order = topological_order(output)
     grads: dict[Value, object] = {output: Value(1.0) if create_graph else 1.0}
-    with enable_grad() if create_graph else no_grad():
+    anomaly = _mode.get().anomaly
+    # under detect_anomaly() the rules' own arithmetic is checked as gradients, not as forward ops
+    graph_mode = _without_forward_checks() if anomaly else enable_grad()
+    with graph_mode if create_graph else no_grad():
         for v in reversed(order):
             g = grads.get(v)
             if g is None:
@@ -72,8 +75,10 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
                         g = grads[v] = replaced if create_graph and isinstance(replaced, Value) else _real(replaced)
             if v._primitive is None:
                 continue
-            for parent, local in zip(v.parents, local_derivatives(v, create_graph)):
-                contribution = local * g  # the chain rule
+            contributions = [local * g for local in local_derivatives(v, create_graph)]  # the chain rule
+            if anomaly:
+                _complain_if_not_finite(v, _data(g), [_data(c) for c in contributions])
+            for parent, contribution in zip(v.parents, contributions):
                 grads[parent] = grads[parent] + contribution if parent in grads else contribution
     zero = Value(0.0) if create_graph else 0.0
     return [grads.get(x, zero) for x in inputs]

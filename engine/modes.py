@@ -245,16 +245,30 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
     out._meta = meta.replace(created_at=_creation_site())
 
 
-def _complain_if_not_finite(node) -> None:
-    """In anomaly mode, after a node's backward step: did it hand a parent a nan/inf?"""
-    if not _finite(node.grad):
+def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float]) -> None:
+    """In anomaly mode, during a node's backward step: does it hand a parent a nan/inf?
+
+    `contributions` are what the chain rule adds to each parent (local derivative × upstream).
+    Only what this step adds counts: a gradient a leaf already held from an earlier backward is
+    not this node's doing.
+    """
+    if not _finite(upstream):
         return  # it arrived non-finite: the node that made it was reported already
-    parents = node.parents
-    for i, parent in enumerate(parents):
-        if not _finite(parent.grad):
-            where = node._meta.created_at if node._meta is not None and node._meta.created_at else "unknown"
-            values = ", ".join(repr(p.data) for p in parents)
+    for i, contribution in enumerate(contributions):
+        if not _finite(contribution):
+            meta = node._meta
+            if meta is not None and meta.created_at:
+                where = f"the node was created at {meta.created_at}"
+            else:  # its graph was built outside detect_anomaly(), so no site was recorded
+                where = "build the graph inside detect_anomaly() too, to see the line that created the node"
+            values = ", ".join(repr(p.data) for p in node.parents)
             raise FloatingPointError(
-                f"backward of {node.op} gave gradient {parent.grad!r} to its input {i} "
-                f"(input values {values}; upstream gradient {node.grad!r}); the node was created at {where}"
+                f"backward of {node.op} gave gradient {contribution!r} to its input {i} "
+                f"(input values {values}; upstream gradient {upstream!r}); {where}"
             )
+
+
+def _without_forward_checks() -> _ModeChange:
+    """For derivative rules run under create_graph=True: their nodes are backward's arithmetic,
+    checked as gradients (by `_complain_if_not_finite`), not as forward operations."""
+    return _ModeChange(lambda mode, _: mode._replace(grad=True, anomaly=False))

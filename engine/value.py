@@ -176,18 +176,26 @@ class Value:
         hooked = set(hooked)
         self.grad += gradient
         anomaly = _mode.get().anomaly
-        for v in reversed(order):
-            if v in hooked:
-                for hook in v._meta.hooks:
-                    replaced = hook(v.grad)
-                    if replaced is not None:
-                        v.grad = _real(replaced)
-            if v._primitive is not None:
-                v._backward()
-                if anomaly:
-                    _complain_if_not_finite(v)
-        for v, grad in earlier.items():
-            v.grad += grad
+        heard = set()  # hooked leaves whose hooks have all run: their gradient of this call is final
+        try:
+            for v in reversed(order):
+                if v in hooked:
+                    for hook in v._meta.hooks:
+                        replaced = hook(v.grad)
+                        if replaced is not None:
+                            v.grad = _real(replaced)
+                    heard.add(v)
+                if v._primitive is not None:
+                    if anomaly:  # look before the step: would it hand a parent a nan/inf?
+                        contributions = [d * v.grad for d in _autodiff.local_derivatives(v)]
+                        _complain_if_not_finite(v, v.grad, contributions)
+                    v._backward()
+        finally:
+            # a leaf adds this call's gradient to what it held; if a hook or a check raised
+            # before its hooks ran, it keeps what it held (as in PyTorch, where a leaf's
+            # gradient is added only after its hooks)
+            for v, grad in earlier.items():
+                v.grad = v.grad + grad if v in heard else grad
 
     def register_hook(self, hook: Callable[[float], float | None]) -> Callable[[], None]:
         """Call `hook(grad)` when backward has this node's complete gradient.
@@ -507,5 +515,7 @@ def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value
     return values
 
 
-# The primitives are defined in the table (ops.py), which itself builds Values.
+# The primitives are defined in the table (ops.py), which itself builds Values; so do the
+# autodiff tools, whose local derivatives anomaly mode checks.
+from engine import autodiff as _autodiff  # noqa: E402  (a module: it may be half-imported here)
 from engine.ops import _add, _mul, abs_, cos, exp, leaky_relu, log, pow, power, relu, sigmoid, sin, softplus, sqrt, tanh  # noqa: E402,E501

@@ -161,6 +161,30 @@ def test_anomaly_mode_reports_a_nan_gradient_made_in_backward():
             y.backward()
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_anomaly_mode_checks_grad_as_it_checks_backward(create_graph):
+    with detect_anomaly():
+        x = Value(0.0)
+        root = x.sqrt()
+        with pytest.raises(FloatingPointError, match=r"^backward of sqrt gave gradient inf to its input 0"):
+            grad(root * 3.0, [x], create_graph=create_graph)
+
+
+def test_anomaly_mode_does_not_blame_an_op_for_a_gradient_its_leaf_held_already():
+    x = Value(1.0)
+    x.grad = math.inf  # left over from an earlier backward
+    with detect_anomaly():
+        (x * 2.0).backward()  # this step adds a finite 2.0: nothing to report
+    assert x.grad == math.inf
+
+
+def test_anomaly_mode_on_a_graph_built_outside_it_says_how_to_see_where_the_node_was_made():
+    x = Value(0.0)
+    root = x.sqrt()
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="build the graph inside detect_anomaly"):
+        root.backward()
+
+
 def test_without_anomaly_mode_nan_and_inf_flow_silently():
     x = Value(0.0)
     y = x.log() * 2
@@ -315,6 +339,25 @@ def test_a_hook_on_a_leaf_sees_only_this_backwards_gradient_and_can_replace_it()
     x.register_hook(lambda g: 100.0)
     y.backward()
     assert x.grad == 108.0  # the replacement is what accumulates
+
+
+def test_a_backward_that_fails_leaves_a_hooked_leaf_the_gradient_it_held():
+    def broken(g):
+        raise RuntimeError("a hook with a bug")
+
+    x = Value(1.0)
+    x.grad = 5.0
+    x.register_hook(broken)
+    with pytest.raises(RuntimeError, match="a hook with a bug"):
+        (x * 2.0).backward()
+    assert x.grad == 5.0
+
+    y = Value(0.0)
+    y.grad = 5.0
+    y.register_hook(lambda g: None)
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        y.sqrt().backward()
+    assert y.grad == 5.0
 
 
 def test_register_hook_needs_a_callable():
