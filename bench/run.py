@@ -280,7 +280,8 @@ def main() -> None:
 
         print("\none step against graph size (a chain of * and +, half op nodes, half constants):")
         print(
-            "| nodes | build ms | backward ms | µs / node | graph MB | compiled step ms | compiled µs / node "
+            "| nodes | build ms | backward ms | build + backward µs / node | graph MB | compiled step ms "
+            "| compiled µs / node "
             "| compiled holds B / node |"
         )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -22,7 +22,9 @@ The built-in ops use the same public mechanism users get for their own:
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from functools import lru_cache
@@ -102,6 +104,8 @@ class Primitive:
             raise TypeError(f"primitive {name!r}: parts must be None or a callable, got {type(parts).__name__}")
         if arity is not None and arity < 1:
             raise ValueError(f"primitive {name!r}: arity must be at least 1, got {arity}")
+        if arity is not None:
+            _check_takes(derivative, arity + 1, f"primitive {name!r}: derivative must take the output, then each input")
         self.name = name
         self.forward = forward
         self.derivative = derivative
@@ -113,6 +117,9 @@ class Primitive:
         if self.arity is not None and len(inputs) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(inputs)}")
         if not any(type(x) is Value for x in inputs):
+            for x in inputs:
+                if not isinstance(x, numbers.Real):
+                    raise TypeError(f"{self.name}: inputs must be Values or real numbers, got {type(x).__name__}")
             return self.forward(*map(float, inputs))
         values = []
         for x in inputs:
@@ -127,6 +134,19 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+def _check_takes(function: Callable, n: int, what: str) -> None:
+    """A TypeError now, at definition, if `function` cannot be called with n positional arguments."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: it will say so when called
+        return
+    try:
+        signature.bind(*[None] * n)
+    except TypeError:
+        names = ", ".join(["out"] + [f"x{i}" for i in range(n - 1)])
+        raise TypeError(f"{what}: derivative({names}), got derivative{signature}") from None
 
 
 def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value, ...]) -> Value:
@@ -182,8 +202,6 @@ def primitive(
     def define(forward: Callable) -> Primitive:
         n = arity
         if n is None:
-            import inspect
-
             n = len(inspect.signature(forward).parameters)
         return _register(Primitive(name, forward, derivative, n, template))
 

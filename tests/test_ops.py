@@ -312,6 +312,32 @@ def test_the_custom_op_was_registered_and_builds_its_own_node():
     assert (y.op, y.data, y.parents[0].grad) == ("softsign", 0.75, 1 / 16)
 
 
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("x", [8.0, 15.0, 20.0, 30.0, 40.0, -12.0, -30.0])
+def test_where_tanh_and_sigmoid_saturate_their_derivatives_are_right_to_the_last_bit_of_one(name, x):
+    # Computed from the output, as PyTorch does (1 - tanh², σ(1 - σ)): exact in absolute terms
+    # (within 2e-16, the rounding of numbers near 1), though not relatively once they are tiny
+    # (sigmoid'(30) = 9.348e-14 against 9.358e-14): the price of the teaching formula.
+    v = Value(x)
+    getattr(v, name)().backward()
+    true = mpmath.diff(REFERENCE[name], mpmath.mpf(x))
+    assert abs(v.grad - float(true)) <= 2e-16
+
+
+def test_a_derivative_that_forgets_the_output_argument_is_refused_where_it_is_defined():
+    expected = r"'cube': derivative must take the output, then each input: derivative\(out, x0\), got derivative\(x\)"
+    with pytest.raises(TypeError, match=expected):
+
+        @engine.primitive("cube", derivative=lambda x: 3 * x**2)
+        def cube(x):
+            return x**3
+
+
+def test_a_primitive_called_on_something_that_is_not_a_number_says_so():
+    with pytest.raises(TypeError, match="softsign: inputs must be Values or real numbers, got str"):
+        softsign("1.5")
+
+
 # --- PyTorch parity -----------------------------------------------------------------------------
 
 
