@@ -12,8 +12,14 @@ TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl))
 
 .PHONY: demo test bench graphviz browser clean twins
 
+# Debian and Ubuntu ship Python without its venv module (package python3-venv): installed here
+# as root with apt-get, as for Graphviz; otherwise a one-line instruction
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) 2> /dev/null || { rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv > /dev/null \
+	      && $(PYTHON) -m venv $(VENV); \
+	  else echo "chainrule needs Python's venv module: install it (sudo apt-get install python3-venv) and run make again"; exit 1; fi; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,notebooks]'
 ifneq ($(TORCH_WHEEL),)
