@@ -240,7 +240,8 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
         produced = produced or all(_finite(x) for x in values)
         if produced:
             shown = ", ".join(repr(x) for x in values)
-            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from input {shown}")
+            inputs = "input" if len(values) == 1 else "inputs"
+            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from {inputs} {shown}")
     meta = out._meta if out._meta is not None else Meta()
     out._meta = meta.replace(created_at=_creation_site())
 

@@ -137,6 +137,7 @@ def test_anomaly_mode_stops_the_forward_pass_at_the_op_that_made_nan_or_inf(buil
     assert op is None or re.search(rf"(^|\s){re.escape(op)}\s", message), message
     for number in shown:
         assert number in message, message
+    assert f"from {'input' if len(shown) == 1 else 'inputs'} " in message or op is None, message
 
 
 def test_anomaly_mode_stops_backward_at_the_op_whose_gradient_became_infinite_and_says_where_it_was_made():
