@@ -184,35 +184,24 @@ def test_binary_cross_entropy_equals_torch_bce_with_logits(torch, seed):
 
 @pytest.mark.torch
 @pytest.mark.parametrize("seed", range(3))
-def test_cross_entropy_equals_torch_cross_entropy(torch, seed):
+@pytest.mark.parametrize("kind", ["class indices", "class probabilities"])
+def test_cross_entropy_equals_torch_cross_entropy(torch, seed, kind):
     rng = random.Random(seed)
     rows = [[rng.uniform(-6, 6) for _ in range(4)] for _ in range(6)]
     rows[0][2] = 800.0  # a logit that would overflow a naive exp
-    targets = [rng.randrange(4) for _ in rows]
+    if kind == "class indices":
+        targets = [rng.randrange(4) for _ in rows]
+        their_targets = torch.tensor(targets)
+    else:
+        weights = [[rng.random() for _ in range(4)] for _ in rows]
+        targets = [[w / sum(row) for w in row] for row in weights]
+        their_targets = torch.tensor(targets, dtype=torch.float64)
     ours = [[Value(z) for z in row] for row in rows]
     loss = losses.cross_entropy(ours, targets)
     loss.backward()
     theirs = _tensor(torch, rows)
-    reference = torch.nn.functional.cross_entropy(theirs, torch.tensor(targets))
+    reference = torch.nn.functional.cross_entropy(theirs, their_targets)
     reference.backward()
     assert loss.data == pytest.approx(reference.item(), rel=1e-12, abs=1e-12)
     grads = [v.grad for row in ours for v in row]
     assert grads == pytest.approx(theirs.grad.flatten().tolist(), abs=1e-12)
-
-
-@pytest.mark.torch
-def test_cross_entropy_with_class_probabilities_equals_torch(torch):
-    rng = random.Random(7)
-    rows = [[rng.uniform(-6, 6) for _ in range(3)] for _ in range(5)]
-    probabilities = []
-    for _ in rows:
-        weights = [rng.random() for _ in range(3)]
-        probabilities.append([w / sum(weights) for w in weights])
-    ours = [[Value(z) for z in row] for row in rows]
-    loss = losses.cross_entropy(ours, probabilities)
-    loss.backward()
-    theirs = _tensor(torch, rows)
-    reference = torch.nn.functional.cross_entropy(theirs, torch.tensor(probabilities, dtype=torch.float64))
-    reference.backward()
-    assert loss.data == pytest.approx(reference.item(), rel=1e-12, abs=1e-12)
-    assert [v.grad for row in ours for v in row] == pytest.approx(theirs.grad.flatten().tolist(), abs=1e-12)
