@@ -21,11 +21,12 @@ expression); 3 a program or package it needs is missing (Graphviz's `dot`, matpl
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from nn import cli_draw, cli_gradflow, cli_train
-from nn.cli_options import at_least_20, natural, non_negative, positive, positive_int, sizes
+from nn.cli_options import at_least_2, at_least_20, natural, non_negative, positive, positive_int, sizes
 from nn.cli_status import FAILED, MISSING, OK, REFUSED, Stop
 
 __all__ = ["main", "OK", "FAILED", "REFUSED", "MISSING"]
@@ -34,6 +35,8 @@ __all__ = ["main", "OK", "FAILED", "REFUSED", "MISSING"]
 class _Parser(argparse.ArgumentParser):
     # argparse's own errors (unknown option, missing value) as one line too, with exit status 2
     def error(self, message: str) -> None:
+        if "EXPR" in message:  # --at takes every value after it, so EXPR may have been swallowed
+            message += ': give the formula before --at, e.g. chainrule draw "x*w + b" --at x=1 w=2 b=0'
         raise Stop(f"{message} (see {self.prog} --help)", REFUSED, self.prog)
 
 
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     prog = "chainrule"
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_formulas_as_operands(list(sys.argv[1:] if argv is None else argv)))
         prog = f"chainrule {args.command}".strip()
         return args.run(args)
     except Stop as stop:
@@ -65,6 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`chainrule gradflow | head -1`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
+
+
+def _formulas_as_operands(argv: list[str]) -> list[str]:
+    """A formula that starts with unary minus ("-x*w") as EXPR, where argparse would read an option.
+
+    Only a word that cannot be an option is touched: one holding an operator, a bracket or a
+    space. A leading space makes argparse take it as an operand; the formula ignores it.
+    """
+    return [" " + word if word[:1] == "-" and any(c in word for c in "*/+() .") else word for word in argv]
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -106,15 +121,26 @@ def _build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an MLP on a toy dataset, with a progress bar")
     train.description = "Train an MLP classifier on a 2-D toy dataset and report its loss and accuracy."
-    train.add_argument("--dataset", choices=("moons", "circles", "blobs", "spirals"), default="moons")
+    train.add_argument(
+        "--dataset", choices=("moons", "circles", "blobs", "spirals"), default="moons", help="(default moons)"
+    )
     train.add_argument("--samples", type=positive_int, default=100, help="number of points (default 100)")
     train.add_argument("--noise", type=non_negative, help="noise of the dataset (default: the dataset's own)")
-    train.add_argument("--classes", type=positive_int, help="number of classes, for blobs and spirals (default 2)")
+    train.add_argument("--classes", type=at_least_2, help="number of classes, for blobs and spirals (default 2)")
     train.add_argument("--hidden", type=sizes, default=[16, 16], metavar="N,N", help="hidden layer sizes (16,16)")
-    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"), default="relu")
-    train.add_argument("--init", choices=("uniform", "xavier", "he"), default="uniform")
-    train.add_argument("--loss", choices=("hinge", "bce", "cross_entropy", "mse"), default="hinge")
-    train.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    train.add_argument(
+        "--activation",
+        choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"),
+        default="relu",
+        help="(default relu)",
+    )
+    train.add_argument("--init", choices=("uniform", "xavier", "he"), default="uniform", help="(default uniform)")
+    train.add_argument(
+        "--loss", choices=("hinge", "bce", "cross_entropy", "mse"), default="hinge", help="(default hinge)"
+    )
+    train.add_argument(
+        "--optimizer", choices=("sgd", "adam"), help="(default: sgd for hinge and bce, adam for cross_entropy and mse)"
+    )
     train.add_argument(
         "--lr", type=positive, help="learning rate (default: sgd falls from 1.0 to 0.1 as in micrograd; adam 0.05)"
     )
@@ -135,8 +161,18 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     flow.add_argument("--depth", type=positive_int, default=12, help="hidden layers (default 12)")
     flow.add_argument("--width", type=positive_int, default=8, help="neurons per hidden layer (default 8)")
-    flow.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"), default="sigmoid")
-    flow.add_argument("--init", choices=("uniform", "xavier", "he"), default="uniform")
+    flow.add_argument(
+        "--activation",
+        choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"),
+        default="sigmoid",
+        help="(default sigmoid: its gradients vanish)",
+    )
+    flow.add_argument(
+        "--init",
+        choices=("uniform", "xavier", "he"),
+        default="uniform",
+        help="(default uniform; --activation relu --init uniform --width 24 --depth 8 explodes)",
+    )
     flow.add_argument("--samples", type=positive_int, default=32, help="batch size of the one backward (default 32)")
     flow.add_argument("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     flow.add_argument("-o", "--output", metavar="OUT", help="write the diagram: .svg .png .pdf or .dot .gv")

@@ -13,6 +13,7 @@ all, `.html` holds the backward walk as a step-through player, and matplotlib wr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "ANIMATION",
     "PLOTS",
     "output_path",
+    "require_graphviz",
     "write_drawing",
     "write_atomically",
     "require_matplotlib",
@@ -48,7 +50,19 @@ def output_path(text: str, suffixes: tuple[str, ...], option: str) -> Path:
     folder = path.parent
     if not folder.is_dir():
         raise Stop(f"{option} {text!r}: the folder {str(folder)!r} does not exist", REFUSED)
+    if not os.access(folder, os.W_OK):
+        raise Stop(f"{option} {text!r}: the folder {str(folder)!r} is not writable", REFUSED)
     return path
+
+
+def require_graphviz(out: Path) -> None:
+    """Stop with status 3 and how to install Graphviz if `out` is a picture and `dot` is missing."""
+    import shutil
+
+    from engine import GraphvizNotFoundError
+
+    if out.suffix.lower() in PICTURES and shutil.which("dot") is None:
+        raise Stop(f"{GraphvizNotFoundError()} (or write the DOT source with -o {out.with_suffix('.dot')})", MISSING)
 
 
 def write_drawing(drawing, out: Path) -> None:

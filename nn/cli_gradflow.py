@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from nn.cli_files import PICTURES, SOURCES, output_path, write_drawing
+from nn.cli_files import PICTURES, SOURCES, output_path, require_graphviz, write_drawing
 from nn.cli_status import OK
 
 __all__ = ["run"]
@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     import nn
 
     out = output_path(args.output, PICTURES + SOURCES, "-o") if args.output else None
+    if out is not None:
+        require_graphviz(out)  # before the work and the table, not after them
     X, y = nn.make_moons(args.samples, seed=args.seed)
     model = nn.MLP(2, [args.width] * args.depth + [1], activation=args.activation, init=args.init, seed=args.seed)
     # mean squared error towards the labels 0/1: unlike hinge, its per-sample gradients do not

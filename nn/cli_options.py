@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["natural", "at_least_20", "positive_int", "positive", "non_negative", "sizes"]
+__all__ = ["natural", "at_least_2", "at_least_20", "positive_int", "positive", "non_negative", "sizes"]
 
 
 def natural(text: str) -> int:
@@ -30,6 +30,11 @@ def natural(text: str) -> int:
 def at_least_20(text: str) -> int:
     """`--max-nodes`: draw_dot's own least budget (a fold needs room for its summary boxes)."""
     return _integer(text, 20, "an integer >= 20")
+
+
+def at_least_2(text: str) -> int:
+    """`--classes`: one class is nothing to tell apart."""
+    return _integer(text, 2, "an integer >= 2")
 
 
 def positive_int(text: str) -> int:

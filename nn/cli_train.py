@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from nn.cli_files import PLOTS, output_path, require_matplotlib, write_atomically
 from nn.cli_status import FAILED, OK, REFUSED, Stop
@@ -27,13 +28,15 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """Train as `args` say; print loss, accuracy and gradient health; write --save and --plot. Returns OK."""
     import nn
-    from nn.boundary import plot_decision_boundary, predict
+    from nn.boundary import predict
 
     plot = output_path(args.plot, PLOTS, "--plot") if args.plot else None
     save = output_path(args.save, (".json",), "--save") if args.save else None
     if plot is not None:
         require_matplotlib("--plot")  # before training, not after it
     X, y = _dataset(args)
+    if args.batch_size is not None and args.batch_size > len(X):
+        raise Stop(f"--batch-size {args.batch_size} is more than the {len(X)} samples (--samples)", REFUSED)
     classes = max(y) + 1
     if args.loss in ("hinge", "bce") and classes > 2:
         raise Stop(
@@ -43,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         model = nn.MLP(2, args.hidden + [outputs], activation=args.activation, init=args.init, seed=args.seed)
         optimizer = None  # fit's default: micrograd's SGD, learning rate 1.0 falling to 0.1
-        if args.optimizer == "adam":
+        # that rate suits hinge and bce; cross_entropy and mse diverge or stall with it: Adam
+        kind = args.optimizer or ("adam" if args.loss in ("cross_entropy", "mse") else "sgd")
+        if kind == "adam":
             optimizer = nn.Adam(model.parameters(), lr=args.lr or 0.05)
         elif args.lr is not None:
             optimizer = nn.SGD(model.parameters(), lr=args.lr)
@@ -73,29 +78,63 @@ def run(args: argparse.Namespace) -> int:
         f"trained {model.sizes[0]}-{'-'.join(map(str, model.sizes[1:]))} MLP on {args.dataset} "
         f"({len(X)} samples) for {history.steps} steps in {seconds:.1f} s"
     )
-    print(f"final loss {history.loss[-1]:.4f}")
+    # loss and accuracy of the same weights, the final ones (fit's last loss was before its update)
+    print(f"final loss {_loss_of(model, X, y, args.loss):.4f}")
     print(f"accuracy {right / len(y):.1%} ({right} of {len(y)} samples)")
     unhealthy = [f"{s.name} {s.status}" for s in history.grad_stats[-1] if s.status != "ok"]
     print(f"gradients at the last step: {', '.join(unhealthy) if unhealthy else 'ok in every layer'}")
-    # the weights first: refusing to save a diverged model is the likelier failure, and then no picture is left either
+    # the picture is drawn in memory first, so that a failure leaves neither file behind
+    picture = _decision_boundary(model, X, y, args.loss, plot.suffix[1:].lower()) if plot is not None else None
+    made = []
+    try:
+        if save is not None:
+            existed = save.exists()
+            try:
+                nn.save(model, save)
+            except ValueError as error:  # a diverged model: JSON cannot hold nan
+                raise Stop(str(error), FAILED) from None
+            except OSError as error:
+                raise Stop(f"cannot write {save}: {error.strerror or error}", FAILED) from None
+            if not existed:
+                made.append(save)
+        if picture is not None:
+            write_atomically(plot, lambda tmp: Path(tmp).write_bytes(picture))
+    except Stop:
+        for path in made:  # written a moment ago by this run: take it back
+            path.unlink(missing_ok=True)
+        raise
     if save is not None:
-        try:
-            nn.save(model, save)
-        except ValueError as error:
-            raise Stop(str(error), FAILED) from None
-        except OSError as error:
-            raise Stop(f"cannot write {save}: {error.strerror or error}", FAILED) from None
         rebuild = f"nn.MLP(2, {args.hidden + [outputs]}, activation={args.activation!r})"
         print(f"wrote weights: {save} (load with nn.load({rebuild}, {str(save)!r}))")
     if plot is not None:
-        import matplotlib.pyplot as plt
-
-        ax = plot_decision_boundary(model, X, y, loss=args.loss)
-        ax.figure.tight_layout()
-        write_atomically(plot, lambda tmp: ax.figure.savefig(tmp, format=plot.suffix[1:].lower(), dpi=120))
-        plt.close(ax.figure)
         print(f"wrote decision boundary: {plot}")
     return OK
+
+
+def _loss_of(model, X: list, y: list, loss: str) -> float:
+    """`loss` of the model's predictions on every sample, as fit computes it, without a graph."""
+    from engine import no_grad
+    from nn.train import _single_output, _task
+
+    loss_fn, targets, _ = _task(loss, y)
+    with no_grad():
+        return loss_fn([_single_output(model(x), loss) for x in X], targets).data
+
+
+def _decision_boundary(model, X: list, y: list, loss: str, kind: str) -> bytes:
+    """The decision-boundary picture as the bytes of a .png, .svg or .pdf file."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from nn.boundary import plot_decision_boundary
+
+    ax = plot_decision_boundary(model, X, y, loss=loss)
+    ax.figure.tight_layout()
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format=kind, dpi=120)
+    plt.close(ax.figure)
+    return buffer.getvalue()
 
 
 def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:

@@ -142,6 +142,8 @@ def _parse(text: str) -> ast.Expression:
         raise ExpressionError(_why_not_an_expression(text, error)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
+    except ValueError:  # a null byte, or a character the terminal could not encode
+        raise ExpressionError("the expression holds characters that are not text: retype it") from None
 
 
 def _why_not_an_expression(text: str, error: SyntaxError) -> str:

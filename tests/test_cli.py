@@ -218,6 +218,8 @@ REFUSALS = [
     (["x", "--at", "x=1", "-o", "out.txt"], "must end in .svg, .png, .pdf, .dot, .gv, .html"),
     (["x", "--at", "x=1", "-o", "missing/out.svg"], "does not exist"),
     (["x", "--at", "x=1", "-o", "walk.html", "--step", "1"], "already holds every step"),
+    (["--at", "x=1", "x*2"], 'give the formula before --at, e.g. chainrule draw "x*w + b"'),
+    (["x\udcff", "--at", "x=1"], "characters that are not text"),
 ]
 
 
@@ -439,7 +441,8 @@ def test_train_with_and_without_compile_prints_the_same_numbers(tmp_path):
 
 
 def test_a_diverging_run_fails_with_advice_and_writes_nothing(tmp_path):
-    args = ["--loss", "mse", "--lr", "50", "--activation", "linear", "--samples", "40", "--steps", "30"]
+    args = ["--loss", "mse", "--optimizer", "sgd", "--lr", "50", "--activation", "linear"]
+    args += ["--samples", "40", "--steps", "30"]
     result = chainrule("train", *args, "--plot", "b.png", "--save", "m.json", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -473,7 +476,8 @@ TRAIN_REFUSALS = [
     (["--hidden", "16,x"], "not a list of layer sizes"),
     (["--lr", "0"], "not a number > 0"),
     (["--steps", "0"], "not an integer >= 1"),
-    (["--batch-size", "500"], "batch_size must be"),
+    (["--batch-size", "500"], "--batch-size 500 is more than the 20 samples"),
+    (["--dataset", "blobs", "--classes", "1"], "not an integer >= 2"),
     (["--dataset", "iris"], "invalid choice"),
     (["--plot", "b.gif"], "must end in .png, .svg, .pdf"),
     (["--save", "nowhere/m.json"], "does not exist"),
@@ -499,6 +503,73 @@ def test_train_plot_without_matplotlib_says_how_to_install_it_before_training(tm
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1 and "pip install matplotlib" in result.stderr
     assert "trained" not in result.stdout and list(tmp_path.iterdir()) == []
+
+
+def test_a_formula_that_starts_with_unary_minus_is_the_formula_not_an_option(tmp_path):
+    result = chainrule("draw", "-x*w", "--at", "x=1", "w=2", "-o", "g.dot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert printed(result.stdout, r"d/dx = (\S+)") == -2.0 and printed(result.stdout, r"d/dw = (\S+)") == -1.0
+
+
+def test_an_unwritable_folder_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    import nn.cli_files
+    from nn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ro").mkdir()
+    monkeypatch.setattr(nn.cli_files.os, "access", lambda path, mode: Path(path).name != "ro")
+    status = main(["train", "--steps", "1", "--samples", "20", "--save", "ro/m.json"])
+    out, err = capsys.readouterr()
+    assert status == 2 and "trained" not in out and "the folder 'ro' is not writable" in err
+
+
+def test_when_the_plot_cannot_be_written_the_saved_weights_are_taken_back(tmp_path, monkeypatch, capsys):
+    import nn.cli_train
+    from nn.cli import main
+    from nn.cli_status import FAILED, Stop
+
+    def disk_full(path, write):
+        raise Stop(f"cannot write {path}: No space left on device", FAILED)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(nn.cli_train, "write_atomically", disk_full)
+    status = main(["train", "--steps", "2", "--samples", "20", "--no-progress", "--save", "m.json", "--plot", "b.png"])
+    out, err = capsys.readouterr()
+    assert status == 1 and "No space left on device" in err and "wrote" not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_final_loss_and_accuracy_are_those_of_the_saved_weights(tmp_path):
+    import nn
+
+    result = chainrule("train", "--samples", "30", "--steps", "3", "--hidden", "4", "--save", "m.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    X, y = nn.make_moons(30, seed=0)
+    model = nn.load(nn.MLP(2, [4, 1]), tmp_path / "m.json")
+    scores = [model(x) for x in X]
+    loss = nn.losses.hinge(scores, [1 if t == 1 else -1 for t in y]).data
+    assert printed(result.stdout, r"final loss (\S+)") == pytest.approx(loss, abs=5e-5)
+
+
+def test_mse_and_cross_entropy_train_with_adam_unless_told_otherwise(tmp_path, monkeypatch, capsys):
+    from nn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--loss", "mse", "--steps", "30", "--no-progress"]) == 0
+    assert printed(capsys.readouterr().out, r"final loss (\S+)") < 1.0  # SGD at micrograd's rate 1.0 diverged
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(tmp_path):
+    command = f"{sys.executable} -m nn gradflow --depth 2 | head -1"
+    result = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.stdout.startswith("one backward") and result.stderr == ""
+
+
+def test_gradflow_without_graphviz_says_so_before_the_table(tmp_path):
+    python = str(Path(sys.executable).parent)
+    result = chainrule("gradflow", "--depth", "2", "-o", "flow.svg", cwd=tmp_path, path=python)
+    assert result.returncode == 3 and "apt-get install graphviz" in result.stderr
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
 
 
 # --- gradflow --------------------------------------------------------------------------------
