@@ -90,7 +90,9 @@ class Drawing(graphviz.Digraph):
         # address, so a re-run notebook's committed outputs stay the same
         values = sum('class="value' in line for line in self.body)
         ops = sum("class=op" in line or 'class="op' in line for line in self.body)
-        return f"<Drawing of {values} values and {ops} ops: display it in Jupyter, or .render() it>"
+        layers = sum('class="layer' in line for line in self.body)  # nn.draw_grad_flow's boxes
+        what = f"{layers} layers" if layers and not values else f"{values} values and {ops} ops"
+        return f"<Drawing of {what}: display it in Jupyter, or .render() it>"
 
     def pipe(self, *args, **kwargs):
         with _explain_missing_graphviz():

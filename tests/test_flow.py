@@ -59,6 +59,11 @@ def test_a_deep_sigmoid_net_shows_its_first_layer_vanishing_in_blue_and_its_last
     assert f"mean |grad| {mean:.3e}" in _texts(first) and f"max |grad| {biggest:.3e}" in _texts(first)
 
 
+def test_a_gradient_flow_drawing_prints_as_its_number_of_layers():
+    # what a notebook stores beside the picture, and all a console shows
+    assert repr(draw_grad_flow(deep_sigmoid_net())) == "<Drawing of 13 layers: display it in Jupyter, or .render() it>"
+
+
 @needs_dot
 def test_layers_run_from_input_on_the_left_to_output_on_the_right():
     boxes = layer_boxes(draw_grad_flow(deep_sigmoid_net()))
