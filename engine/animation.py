@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import graphviz
@@ -100,12 +101,13 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
         # no caption inside the picture: its width could shift the layout; the player shows it
         sources.append(draw_dot(root, step=k, title="", **options).source)
         captions.append(step_caption(order, replay_backward(order, parents, k, lambda g, s: "")))
-    with _explain_missing_graphviz():
-        out = graphviz.pipe("dot", "svg", "\n".join(sources).encode("utf-8")).decode("utf-8")
-    svgs = [part[part.index("<svg") :].strip() for part in out.split("<?xml")[1:]]
-    if len(svgs) != len(sources):
-        raise RuntimeError(f"dot returned {len(svgs)} pictures for {len(sources)} frames")
-    return svgs, captions
+    # Each frame is laid out by its own run of dot: given all frames in one run, dot can place the
+    # same graph differently from one frame to the next (a cluster flips), and the picture jumps.
+    # Alone, every frame gets the one layout. Two runs at a time: each is a process of its own.
+    with _explain_missing_graphviz(), ThreadPoolExecutor(max_workers=2) as pool:
+        out = list(pool.map(lambda source: graphviz.pipe("dot", "svg", source.encode("utf-8")), sources))
+    svgs = [svg.decode("utf-8") for svg in out]
+    return [svg[svg.index("<svg") :].strip() for svg in svgs], captions
 
 
 def backward_animation(

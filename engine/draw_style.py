@@ -92,7 +92,7 @@ def value_label(
     cells.append(f'<TD><FONT FACE="Courier" COLOR="{ink}">{html.escape(data_text)}</FONT></TD>')
     grad_cell = "<TD"
     if steady_chars:
-        width = math.ceil(steady_chars * _CHAR_WIDTH * _FONT_SIZE + 2 * _PAD + 8)  # + slack Graphviz wants
+        width = math.ceil(steady_chars * _CHAR_WIDTH * _FONT_SIZE + 2 * _PAD + 24)  # + slack Graphviz wants
         grad_cell += f' FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="23"'
     if pending:
         grad_cell += f' BGCOLOR="{PENDING_FILL}"'

@@ -46,6 +46,20 @@ def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_
     assert captions[1].startswith("step 1 of 5: o starts the walk")
 
 
+@needs_dot
+def test_no_box_moves_from_one_frame_to_the_next():
+    # a net with two neurons in a layer: its clusters could be laid out either way round
+    nn = pytest.importorskip("nn")
+    svgs, _ = backward_frames(nn.MLP(2, [2, 1], seed=0)([1.0, -1.0]))
+
+    def places(svg: str) -> dict[str, tuple[str, str]]:
+        found = re.findall(r'<g id="(n\d+)" class="node[^"]*">.*?<text[^>]*x="([\d.-]+)" y="([\d.-]+)"', svg, re.S)
+        return {node: (x, y) for node, x, y in found}
+
+    first = places(svgs[0])
+    assert len(first) >= 10 and all(places(svg) == first for svg in svgs[1:])
+
+
 def nn_lecture_neuron() -> Value:
     """The same neuron as nn builds it: w·x + b is one fused node."""
     nn = pytest.importorskip("nn")
