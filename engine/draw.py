@@ -401,7 +401,8 @@ def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | N
         folded = sum(plan.folded[i] for i in range(n) if plan.shown[i])
         text = f"showing {shown:,} of {n:,} nodes"
         if hidden:
-            text += f"; {hidden:,} hidden in {len(plan.summaries)} dashed summary boxes"
+            boxes = "box" if len(plan.summaries) == 1 else "boxes"
+            text += f"; {hidden:,} hidden in {len(plan.summaries)} dashed summary {boxes}"
         if folded:
             text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
         lines.append(text)

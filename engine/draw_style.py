@@ -57,8 +57,14 @@ def number(x: float) -> str:
 
 
 def grad_color(g: float) -> str:
-    """The fill for a gradient of `g` on the log scale of GRAD_BINS."""
+    """The fill for a gradient of `g` on the log scale of GRAD_BINS, as its box prints it.
+
+    Binned at the 4 significant digits shown, so two boxes that both read 1.0000 share a colour
+    (0.9999999999999996 would otherwise fall in the bin below 1).
+    """
     size = abs(g)
+    if math.isfinite(size):
+        size = float(f"{size:.4g}")
     if size == 0:
         return ZERO_FILL
     for upper, fill, _ in GRAD_BINS:

@@ -93,12 +93,17 @@ def _name(order: list[Value], i: int) -> str:
     return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
 
 
+def _attribute_of(name: str) -> str:
+    # a label such as 'x1*w1 + x2*w2' in brackets, so that '.grad' reads as the whole node's
+    return name if name.isidentifier() else f"({name})"
+
+
 def step_caption(order: list[Value], walk: Walk) -> str:
     """One line saying what the walk did in its latest step (the animation shows it too)."""
     if walk.step == 0:
         return f"step 0 of {walk.total}: before backward, every gradient is pending"
     if walk.current is None:
-        return f"backward finished after {walk.total} steps: every gradient is final"
+        return f"backward finished after {walk.total} step{'s' if walk.total != 1 else ''}: every gradient is final"
     c = walk.current
     g = number(walk.grads[c])
     if c == len(order) - 1:
@@ -107,6 +112,6 @@ def step_caption(order: list[Value], walk: Walk) -> str:
         head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
     if not walk.fed:
         return head + "; a leaf passes nothing on"
-    shares = [f"{_name(order, p)}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
+    shares = [f"{_attribute_of(_name(order, p))}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
     more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
     return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more

@@ -86,10 +86,13 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
         if not per_step:
             raise ValueError("draw_grad_flow: the History has no steps recorded")
         n = len(per_step)
-        chosen = sorted(set(steps if steps is not None else (0, n // 2, n - 1)))
+        chosen = list(steps if steps is not None else (0, n // 2, n - 1))
+        if not chosen:
+            raise ValueError("draw_grad_flow: steps is empty; give the steps to draw, or leave it out")
         for k in chosen:
             if isinstance(k, bool) or not isinstance(k, int) or not -n <= k < n:
-                raise ValueError(f"draw_grad_flow: steps must be ints in [0, {n}), got {k!r}")
+                allowed = f"[0, {n}) (or -{n}..-1, from the end)"
+                raise ValueError(f"draw_grad_flow: steps must be ints in {allowed}, got {k!r}")
         losses = getattr(source, "loss", [])
         chosen = sorted({k % n for k in chosen})
         return [(_step_title(k, losses), per_step[k]) for k in chosen]
@@ -98,6 +101,8 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
     if isinstance(source, (list, tuple)) and all(isinstance(s, LayerStats) for s in source) and source:
         return [("", list(source))]
     if hasattr(source, "parameters"):
+        if not any(p.grad for p in source.parameters()):
+            raise ValueError("draw_grad_flow: every gradient of the model is 0; run loss.backward() first")
         return [("", grad_stats(source))]
     kind = type(source).__name__
     raise TypeError(f"draw_grad_flow needs a model, a list of LayerStats or a History, got {kind}")

@@ -679,3 +679,20 @@ def test_building_needs_no_graphviz_but_rendering_without_it_says_how_to_install
         dot.render(tmp_path / "graph")
     with pytest.raises(GraphvizNotFoundError):
         dot._repr_mimebundle_()  # what Jupyter calls to show it inline
+
+
+def test_two_boxes_that_both_read_one_share_a_colour():
+    from engine.draw_style import grad_color
+
+    # 1 - 4e-16 prints as 1.0000 like 1.0 itself, so it is coloured like it
+    assert grad_color(0.9999999999999996) == grad_color(1.0) == grad_color(-1.0)
+    assert grad_color(0.5) != grad_color(2.0)
+
+
+def test_a_step_caption_brackets_a_label_that_is_a_formula(lecture_neuron):
+    from engine.animation import backward_frames
+
+    o, nodes = lecture_neuron()
+    nodes["n"].parents[0].label = "x1*w1 + x2*w2"
+    _, captions = backward_frames(o)
+    assert any("(x1*w1 + x2*w2).grad += " in caption for caption in captions), captions

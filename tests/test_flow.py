@@ -105,8 +105,16 @@ def test_a_history_draws_its_first_middle_and_last_step_with_their_losses(histor
 def test_a_history_draws_the_steps_asked_for_and_refuses_steps_it_does_not_have(history):
     source = draw_grad_flow(history, steps=[2, 7]).source
     assert "step 2 (" in source and "step 7 (" in source and "step 0 (" not in source
-    with pytest.raises(ValueError, match=r"steps must be ints in \[0, 9\), got 9"):
+    with pytest.raises(ValueError, match=r"steps must be ints in \[0, 9\) \(or -9..-1, from the end\), got 9"):
         draw_grad_flow(history, steps=[9])
+    assert "step 8 (" in draw_grad_flow(history, steps=[0, -1]).source
+    with pytest.raises(ValueError, match="steps is empty"):
+        draw_grad_flow(history, steps=[])
+
+
+def test_a_model_before_any_backward_is_refused_rather_than_drawn_all_ok():
+    with pytest.raises(ValueError, match=r"every gradient of the model is 0; run loss.backward\(\) first"):
+        draw_grad_flow(nn.MLP(2, [2, 1], seed=0))
 
 
 def test_anything_but_a_model_stats_or_history_is_refused():
