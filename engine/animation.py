@@ -22,7 +22,7 @@ from pathlib import Path
 import graphviz
 
 from engine.draw import _explain_missing_graphviz, _graph_to_draw, draw_dot
-from engine.files import write_atomically
+from engine.files import check_target, write_atomically
 from engine.value import Value
 from engine.walkthrough import replay_backward, step_caption
 
@@ -131,6 +131,7 @@ def backward_animation(
     >>> out.read_text().count('<script src=')
     0
     """
+    path = check_target(path)  # before the frames, which can take seconds
     svgs, captions = backward_frames(root, max_steps=max_steps, **options)
     page = player_html(svgs, captions, title=title, interval_ms=interval_ms)
     return write_atomically(path, lambda temporary: Path(temporary).write_text(page, encoding="utf-8"))

@@ -8,12 +8,26 @@ halfway leaves the old file (or none), never a half-written one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomically"]
+__all__ = ["write_atomically", "check_target"]
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """`path` as a Path, or the OSError that writing it would meet, said of `path` itself.
+
+    (Not of the temporary name write_atomically uses, and before any work that would be lost.)
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a folder is in the way of the file", str(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "the folder to write into does not exist", str(path.parent))
+    return path
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
@@ -27,7 +41,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[str], object]) ->
     >>> Path(target).read_text()
     'hello'
     """
-    path = Path(path)
+    path = check_target(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:

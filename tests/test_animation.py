@@ -196,3 +196,17 @@ def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import now raises ImportError
     shown = backward_widget(lecture_neuron()[0])._repr_html_()
     assert shown.startswith("<iframe srcdoc=") and shown.count("&lt;svg") == 6
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_path(tmp_path, monkeypatch):
+    import engine.animation
+
+    def no_frames(*args, **kwargs):
+        raise AssertionError("frames were drawn before the path was checked")
+
+    monkeypatch.setattr(engine.animation, "backward_frames", no_frames)
+    y = Value(2.0, label="x").tanh()
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "missing"))):
+        backward_animation(y, tmp_path / "missing" / "walk.html")
+    with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
+        backward_animation(y, tmp_path)
