@@ -131,6 +131,8 @@ def backward_animation(
     >>> out.read_text().count('<script src=')
     0
     """
+    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 1:
+        raise ValueError(f"interval_ms must be a whole number of milliseconds >= 1, got {interval_ms!r}")
     path = check_target(path)  # before the frames, which can take seconds
     svgs, captions = backward_frames(root, max_steps=max_steps, **options)
     page = player_html(svgs, captions, title=title, interval_ms=interval_ms)

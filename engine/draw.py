@@ -49,7 +49,7 @@ from engine.draw_style import (
     value_label,
 )
 from engine.expand import DrawnGraph, drawn_graph
-from engine.value import Value
+from engine.value import Value, _check_iterable_of_values
 from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "mismatches"]
@@ -149,6 +149,17 @@ def draw_dot(
         raise ValueError(f"max_nodes must be an int of at least 20, got {max_nodes!r}")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
         raise ValueError(f"step must be None or an int >= 0, got {step!r}")
+    for name, flag in (("check", check), ("clusters", clusters), ("expand", expand), ("backward_done", backward_done)):
+        if not isinstance(flag, bool) and not (name == "backward_done" and flag is None):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")  # 'no' would count as True
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__}")
+    if parameters is not None:
+        if color_by != "role":
+            raise ValueError("parameters= says which leaves are parameters for color_by='role'; pass that too")
+        if isinstance(parameters, Value) or not isinstance(parameters, Iterable):
+            raise TypeError(f"parameters must be a list of Values, got {type(parameters).__name__}")
+        parameters = _check_iterable_of_values(parameters, "draw_dot: parameters")
 
     graph = _graph_to_draw(root, expand, check)
     order, parents = graph.order, graph.parents

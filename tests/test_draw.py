@@ -146,6 +146,16 @@ def test_options_outside_what_is_accepted_are_refused_with_what_was_given(lectur
         draw_dot(o, step=-1)
     with pytest.raises(TypeError, match="got float"):
         draw_dot(2.0)
+    # a string where a flag belongs would count as True: refused instead
+    for flag in ("check", "clusters", "expand", "backward_done"):
+        with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):
+            draw_dot(o, **{flag: "no"})
+    with pytest.raises(TypeError, match="title must be a str, got int"):
+        draw_dot(o, title=5)
+    with pytest.raises(TypeError, match="parameters must be a list of Values, got int"):
+        draw_dot(o, color_by="role", parameters=5)
+    with pytest.raises(ValueError, match="for color_by='role'; pass that too"):
+        draw_dot(o, parameters=[o])
 
 
 @needs_dot
