@@ -106,7 +106,10 @@ def _fold_chains(order: list[Value], parents: list[list[int]]) -> tuple[list[lis
             u = order[p]
             if uses[p] == 1 and u.op == op and not u.label and u.scope == v.scope:
                 absorbed[p] = True
-                terms.extend(inputs[p])
+                if terms:
+                    terms.extend(inputs[p])
+                else:  # take the chain's list over: copying it at every link would make a long sum quadratic
+                    terms, inputs[p] = inputs[p], []
                 folded[i] += 1 + folded[p]
             else:
                 terms.append(p)
@@ -227,7 +230,7 @@ class _ScopeTree:
 
     def summarize_rest(self, scope: _Scope, rest: list[int]) -> None:
         hidden = sum(1 + self.folded[i] for i in rest)
-        title = f"{scope.path or 'top level'}: {len(rest):,} more nodes"
+        title = f"{scope.path or 'top level'}: the rest"  # how many it hides is the box's next line
         self.summaries.append(Summary(scope.path, title, rest, hidden, []))
 
 

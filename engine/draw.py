@@ -91,7 +91,10 @@ class Drawing(graphviz.Digraph):
         values = sum('class="value' in line for line in self.body)
         ops = sum("class=op" in line or 'class="op' in line for line in self.body)
         layers = sum('class="layer' in line for line in self.body)  # nn.draw_grad_flow's boxes
+        summaries = sum("class=summary" in line or 'class="summary' in line for line in self.body)
         what = f"{layers} layers" if layers and not values else f"{values} values and {ops} ops"
+        if summaries:
+            what += f" (and {summaries} summary box{'es' if summaries > 1 else ''} for the rest)"
         return f"<Drawing of {what}: display it in Jupyter, or .render() it>"
 
     def pipe(self, *args, **kwargs):

@@ -706,3 +706,13 @@ def test_a_step_caption_brackets_a_label_that_is_a_formula(lecture_neuron):
     nodes["n"].parents[0].label = "x1*w1 + x2*w2"
     _, captions = backward_frames(o)
     assert any("(x1*w1 + x2*w2).grad += " in caption for caption in captions), captions
+
+
+def test_a_summarised_drawing_prints_its_summary_box_and_says_once_how_much_it_hides():
+    total = sum(Value(float(i)) for i in range(3000))
+    drawing = draw_dot(total)
+    assert repr(drawing) == (
+        "<Drawing of 1 values and 1 ops (and 1 summary box for the rest): display it in Jupyter, or .render() it>"
+    )
+    summary = next(line for line in drawing.body if "class=summary" in line)
+    assert "top level: the rest" in summary and "3,001 nodes hidden" in summary
