@@ -93,7 +93,7 @@ plt.show()
 #
 # Plain SGD with a fixed learning rate, three times from the same starting weights:
 #
-# - **too small** — every step is tiny; after 40 steps the loss has barely moved;
+# - **too small** — every step is tiny; after 40 steps the loss has only crept down;
 # - **about right** — fast, steady progress;
 # - **too large** — the first step throws the weights so far that the hidden ReLUs die (their input is
 #   negative for every sample, so their gradient is 0 from then on). The model is stuck at chance; its

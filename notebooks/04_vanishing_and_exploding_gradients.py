@@ -48,8 +48,8 @@ one_backward(deep_sigmoid)
 table(deep_sigmoid)
 
 # %% [markdown]
-# The gradient shrinks by a factor of about 3–5 per layer on its way back: the first layer gets
-# millions of times less than the last. `nn.draw_grad_flow` shows it at a glance — one box per layer,
+# The gradient shrinks by a factor of 2 to 8 per layer (about 3.5 on average) on its way back: the
+# first layer gets millions of times less than the last. `nn.draw_grad_flow` shows it at a glance — one box per layer,
 # the arrows (pointing the way gradients flow, from the loss back to the input) thinner where less
 # flows:
 
@@ -61,7 +61,9 @@ nn.draw_grad_flow(deep_sigmoid)
 #
 # ReLU's slope is exactly 1 wherever the neuron is active, so it does not shrink the gradient by
 # itself. What is left is the size of the weights: He initialisation draws them with variance
-# $2/\text{fan-in}$, which keeps the signal — forward and backward — the same size from layer to layer.
+# $2/\text{fan-in}$, which keeps the signal — forward and backward — from shrinking layer after layer:
+# the gradient now wanders up and down by a small factor from one layer to the next, and the first
+# layer gets about a hundredth of the last one's instead of a few millionths. No layer is starved.
 
 # %%
 deep_relu = nn.MLP(2, [8] * 12 + [1], activation="relu", init="he", seed=0)

@@ -13,7 +13,8 @@
 #
 # $$f'(x) = 3x^2 - 2 + (1 - \tanh^2 x), \qquad f''(x) = 6x - 2\tanh x \,(1 - \tanh^2 x)$$
 #
-# With `create_graph=True` the first derivative is itself a Value, so `grad` can be applied to it:
+# With `create_graph=True` the first derivative is itself a Value, so `grad` can be applied to it
+# (without it, as for the second derivative here, `grad` returns plain floats):
 
 # %%
 import math

@@ -50,8 +50,8 @@ print(step.source)
 # %% [markdown]
 # ## 1. Reading the code
 #
-# **The leaves.** `neuron` takes no arguments: the five leaves are Values it reaches through its
-# closure, so they are *parameters*. The code reads their current `.data` on every call
+# **The leaves.** `neuron` takes no arguments: the five leaves are Values it reads from the
+# notebook's variables, so they are *parameters*. The code reads their current `.data` on every call
 # (`params[k]` is the k-th of them), so an optimizer can change them between calls.
 #
 # **The forward pass** is the graph, one operation per line, in the order it was built. Each line
@@ -212,7 +212,7 @@ batch_loss(X)
 lines = batch_loss.source.splitlines()
 print(len(lines), "lines for a graph of", sum(1 for _ in model.parameters()), "parameters and 100 samples\n")
 start = next(i for i, line in enumerate(lines) if "def pieces_forward" in line)
-print("\n".join(line[:110] for line in lines[start - 2 : start + 8]))
+print("\n".join(line if len(line) <= 110 else line[:108] + " …" for line in lines[start - 2 : start + 8]))
 
 # %% [markdown]
 # ## Summary
