@@ -383,9 +383,7 @@ _register(_leaky_relu_of(0.01).primitive)
 
 def _logsumexp(*xs: float) -> float:
     m = max(xs)
-    if m == _inf or m != m:  # a +inf input makes the sum inf; a nan makes it nan
-        return m
-    if m == -_inf:  # every input -inf: e^-inf sums to 0
+    if not math.isfinite(m):  # +inf: the sum is inf; -inf (every input): the sum is 0, its log -inf; nan
         return m
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
