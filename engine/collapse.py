@@ -10,7 +10,8 @@ budget (`max_nodes` boxes), this file decides what to show and what to fold away
 2. Group nodes by scope. Every node remembers the dotted scope it was created in (`layers.1.neurons.3`,
    or `sample.7` when a loop wraps each sample in `scope(f"sample.{i}")`). Nodes created outside any
    scope join the scope of their inputs when those all agree, so a sample's share of the loss
-   stays with the sample.
+   stays with the sample. A graph made outside every scope (micrograd's own code) is grouped by
+   the terms of its wide sums instead: each term's own nodes (one sample's, say) are a scope.
 3. Draw the nodes nearest the output. The root, then every node one step from it, then two
    steps, ... as long as a whole level fits (half a level would be an arbitrary half of, say, a
    sum's terms).
@@ -74,6 +75,8 @@ def plan_drawing(order: list[Value], parents: list[list[int]], max_nodes: int) -
     inputs, folded, absorbed = _fold_chains(order, parents)
     depth = _distance_from_root(inputs, absorbed)
     scopes = _effective_scopes(order, inputs, absorbed)
+    if not any(scopes):  # made outside every scope (micrograd's own code): let the big sums make the boxes
+        scopes = _scopes_from_sums(inputs, absorbed, folded, depth)
     # room is kept for the first boxes: the top level opens into at most one box per sub-scope shown
     shown, budget = _show_nearest_levels(absorbed, cost, depth, max_nodes - _MAX_SUMMARIES_PER_LEVEL - 1)
     budget += _MAX_SUMMARIES_PER_LEVEL + 1
@@ -158,6 +161,51 @@ def _effective_scopes(order: list[Value], inputs: list[list[int]], absorbed: lis
         if len(where) == 1:
             scopes[p] = where.pop()  # a constant used in one scope belongs to it
     return scopes
+
+
+def _scopes_from_sums(inputs: list[list[int]], absorbed: list[bool], folded: list[int], depth: list[int]) -> list[str]:
+    # A wide Σ near the output (a loss summed over samples, a penalty summed over parameters)
+    # is where a graph without scopes has its structure: each term's own subgraph, the nodes
+    # only that term reaches, becomes a scope 'sum1.term0', 'sum1.term1', ... Nodes that terms
+    # share, of one sum or of two (the weights), stay at the top level, and so do terms of just
+    # a node or two.
+    n = len(inputs)
+    sums = sorted(
+        (i for i in range(n) if folded[i] and not absorbed[i] and len(inputs[i]) >= _MAX_SUMMARIES_PER_LEVEL),
+        key=lambda i: (depth[i], -i),
+    )
+    owner: dict[int, tuple[int, int] | None] = {}  # node → (sum, term) reaching it; None: several
+    for number, i in enumerate(sums, start=1):
+        if i in owner:
+            continue  # inside a term of a sum nearer the output: it belongs to that term
+        for k, term in enumerate(inputs[i]):
+            mine = (number, k)
+            stack = [term]
+            while stack:
+                j = stack.pop()
+                if j not in owner:
+                    owner[j] = mine
+                    stack.extend(inputs[j])
+                elif owner[j] is not None and owner[j] != mine:
+                    owner[j] = None  # a second term reaches it: shared, and so is all it reaches
+                    _share(j, inputs, owner)
+    size = Counter(who for who in owner.values() if who is not None)
+    scopes = [""] * n
+    for j, who in owner.items():
+        if who is not None and size[who] > _AS_SMALL_AS_A_BOX:  # a term of a leaf or two is no structure
+            scopes[j] = f"sum{who[0]}.term{who[1]}"
+    return scopes
+
+
+def _share(start: int, inputs: list[list[int]], owner: dict) -> None:
+    # everything a shared node reaches is shared too
+    stack = list(inputs[start])
+    while stack:
+        j = stack.pop()
+        if owner.get(j, 0) is None:
+            continue
+        owner[j] = None
+        stack.extend(inputs[j])
 
 
 class _Scope:

@@ -716,3 +716,31 @@ def test_a_summarised_drawing_prints_its_summary_box_and_says_once_how_much_it_h
     )
     summary = next(line for line in drawing.body if "class=summary" in line)
     assert "top level: the rest" in summary and "3,001 nodes hidden" in summary
+
+
+@needs_dot
+def test_a_big_graph_built_without_scopes_is_boxed_by_the_terms_of_its_sums():
+    # micrograd's own code makes no scopes: the loss's sum over samples gives the boxes instead
+    rng = random.Random(0)
+    weights = [
+        [[Value(rng.uniform(-1, 1)) for _ in range(nin)] + [Value(0.0)] for _ in range(nout)]
+        for nin, nout in ((2, 8), (8, 1))
+    ]
+    losses = []
+    for _ in range(20):
+        h = [Value(rng.uniform(-1, 1)), Value(rng.uniform(-1, 1))]
+        for li, layer in enumerate(weights):
+            h = [sum((w * x for w, x in zip(row, h)), row[-1]) for row in layer]
+            h = [v.relu() for v in h] if li == 0 else h
+        losses.append((1 + -h[0]).relu())
+    loss = sum(losses) * (1.0 / len(losses))
+    loss.backward()
+    total = len(topological_order(loss))
+    svg = render(draw_dot(loss, max_nodes=60))
+    values, ops, summaries = groups(svg, "value"), groups(svg, "op"), groups(svg, "summary")
+    assert len(values) + len(ops) + len(summaries) <= 60
+    shown, _, hidden, _, folded = _caption_numbers(svg)
+    assert shown + hidden + folded == total
+    titles = [texts(g)[0] for g in summaries]
+    assert sum(t.startswith("sum1.term") for t in titles) >= 5, titles  # one box per sample's own nodes
+    assert any("scopes)" in t for t in titles)  # the rest of the samples grouped in one box
