@@ -77,9 +77,10 @@ def _formulas_as_operands(argv: list[str]) -> list[str]:
     """A formula that starts with unary minus ("-x*w") as EXPR, where argparse would read an option.
 
     Only a word that cannot be an option is touched: one holding an operator, a bracket or a
-    space. A leading space makes argparse take it as an operand; the formula ignores it.
+    space (not a negative number such as an option's value -0.5, which argparse reads itself).
+    A leading space makes argparse take it as an operand; the formula ignores it.
     """
-    return [" " + word if word[:1] == "-" and any(c in word for c in "*/+() .") else word for word in argv]
+    return [" " + word if word[:1] == "-" and any(c in word for c in "*/+() ") else word for word in argv]
 
 
 def _build_parser() -> argparse.ArgumentParser:

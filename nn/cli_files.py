@@ -14,6 +14,7 @@ all, `.html` holds the backward walk as a step-through player, and matplotlib wr
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,12 +58,14 @@ def output_path(text: str, suffixes: tuple[str, ...], option: str) -> Path:
 
 def require_graphviz(out: Path) -> None:
     """Stop with status 3 and how to install Graphviz if `out` is a picture and `dot` is missing."""
-    import shutil
-
     from engine import GraphvizNotFoundError
 
     if out.suffix.lower() in PICTURES and shutil.which("dot") is None:
-        raise Stop(f"{GraphvizNotFoundError()} (or write the DOT source with -o {out.with_suffix('.dot')})", MISSING)
+        raise _no_graphviz(GraphvizNotFoundError(), out)
+
+
+def _no_graphviz(error: Exception, out: Path) -> Stop:
+    return Stop(f"{error} (or write the DOT source with -o {out.with_suffix('.dot')})", MISSING)
 
 
 def write_drawing(drawing, out: Path) -> None:
@@ -77,7 +80,7 @@ def write_drawing(drawing, out: Path) -> None:
             # rendered in memory first: if `dot` is missing, not even a temporary file is made
             data = drawing.pipe(format=suffix[1:])
         except GraphvizNotFoundError as error:
-            raise Stop(f"{error} (or write the DOT source with -o {out.with_suffix('.dot')})", MISSING) from None
+            raise _no_graphviz(error, out) from None
     write_atomically(out, lambda tmp: Path(tmp).write_bytes(data))
 
 
