@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workload  # noqa: E402
 
 from engine import Value  # noqa: E402
-from engine.compile import compile  # noqa: E402
+from engine.compiler import compile  # noqa: E402
 
 
 def compiled_step(X: list[list[float]], y: list[int]) -> Callable[[int], float]:

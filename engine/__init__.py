@@ -6,18 +6,47 @@
 >>> y.backward()
 >>> round(x.grad, 6)
 0.000726
+
+The core needs only the standard library. The drawing (`engine.draw`, which needs the graphviz
+package) and the compiler (`engine.compiler`) are imported the first time one of their names is
+asked for, so `from engine import draw_dot, compile` works and `from engine import Value` stays
+light.
 """
 
 from __future__ import annotations
 
-from engine.animation import backward_animation, backward_frames, backward_widget
+import importlib
+
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
-from engine.compile import Compiled, compile
-from engine.draw import Drawing, GraphvizNotFoundError, draw_dot
 from engine.memory import gc_paused
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
 from engine.value import Value, topological_order
+
+# public names that live in a subpackage, imported on first use
+_LAZY = {
+    "draw_dot": "engine.draw",
+    "Drawing": "engine.draw",
+    "GraphvizNotFoundError": "engine.draw",
+    "backward_animation": "engine.draw",
+    "backward_frames": "engine.draw",
+    "backward_widget": "engine.draw",
+    "compile": "engine.compiler",
+    "Compiled": "engine.compiler",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # asked once: later lookups find it like any other name
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Value",

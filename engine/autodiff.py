@@ -8,17 +8,20 @@ question in other ways:
   differentiated again (second derivatives, Hessians, Newton's method);
 - `gradcheck(f, inputs)` compares backward's answer with the slope of a secant line
   (central differences), the way to trust a derivative rule you wrote yourself;
+- `mismatches(node)` compares one op's derivative rule with the measured slope of its forward
+  (what `draw_dot(check=True)` marks in red);
 - `detect_anomaly()` (in modes.py) stops at the first nan or inf; the checks live here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
 from engine.value import Value, _check_iterable_of_values, _data, _real, topological_order
 
-__all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives"]
+__all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches"]
 
 
 def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
@@ -126,3 +129,37 @@ def gradcheck(
     if problems:
         raise GradcheckError("gradient mismatch: " + "; ".join(problems))
     return True
+
+
+def mismatches(node: Value) -> list[tuple[int, float, float]]:
+    """(input, rule's derivative, numerical slope) for each input whose derivative rule looks wrong.
+
+    The slope of the op's float forward is measured by central differences, and also one-sided
+    (left and right), so a rule that picks one side at a kink (relu at 0) is not flagged. Inputs
+    where no slope can be measured (non-finite values, or a forward that fails nearby) are skipped.
+    """
+    forward = node._primitive.forward
+    xs = [p.data for p in node.parents]
+    if not all(math.isfinite(x) for x in xs):
+        return []
+    wrong = []
+    for j, rule in enumerate(local_derivatives(node)):
+        slopes = [s for s in _slopes(forward, xs, j) if math.isfinite(s)]
+        if slopes and not any(abs(rule - s) <= 1e-4 + 1e-3 * abs(s) for s in slopes):
+            wrong.append((j, rule, slopes[0]))
+    return wrong
+
+
+def _slopes(forward, xs: list[float], j: int) -> tuple[float, float, float]:
+    h = 1e-5 * max(1.0, abs(xs[j]))
+
+    def at(x: float) -> float:
+        moved = list(xs)
+        moved[j] = x
+        try:
+            return float(forward(*moved))
+        except (ArithmeticError, ValueError):
+            return math.nan  # outside the forward's domain: no slope from this side
+
+    up, mid, down = at(xs[j] + h), at(xs[j]), at(xs[j] - h)
+    return (up - down) / (2 * h), (up - mid) / h, (mid - down) / h

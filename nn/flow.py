@@ -20,8 +20,8 @@ import html
 import math
 from collections.abc import Sequence
 
-from engine.draw import Drawing
-from engine.draw_style import number
+from engine.draw.dot import Drawing
+from engine.draw.style import number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 
 __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]

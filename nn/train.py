@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import Value, gc_paused, no_grad
-from engine.compile import compile as compile_graph
+from engine.compiler import compile as compile_graph
 from nn import losses
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
 from nn.optim import SGD

@@ -21,7 +21,7 @@
 
 # %%
 from engine import Value
-from engine.compile import compile
+from engine import compile
 
 # the lecture's neuron: o = tanh(x1*w1 + x2*w2 + b), every node labelled
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from engine import Value
-from engine.animation import backward_animation, backward_frames, backward_widget
-from engine.draw import GraphvizNotFoundError
+from engine.draw.animation import backward_animation, backward_frames, backward_widget
+from engine.draw.dot import GraphvizNotFoundError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -199,12 +199,12 @@ def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch
 
 
 def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_path(tmp_path, monkeypatch):
-    import engine.animation
+    import engine.draw.animation
 
     def no_frames(*args, **kwargs):
         raise AssertionError("frames were drawn before the path was checked")
 
-    monkeypatch.setattr(engine.animation, "backward_frames", no_frames)
+    monkeypatch.setattr(engine.draw.animation, "backward_frames", no_frames)
     y = Value(2.0, label="x").tanh()
     with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "missing"))):
         backward_animation(y, tmp_path / "missing" / "walk.html")

@@ -332,7 +332,7 @@ def test_built_graphs_have_the_value_and_gradients_hips_autograd_computes(formul
     autograd = pytest.importorskip("autograd")
     import autograd.numpy as anp
 
-    from nn.expression import build
+    from nn.cli.expression import build
 
     text, numpy_text = formula
     out, leaves = build(text, _LEAVES)
@@ -349,7 +349,7 @@ def test_built_graphs_have_the_value_and_gradients_hips_autograd_computes(formul
 
 
 def test_numbers_stay_numbers_so_the_graph_is_micrographs():
-    from nn.expression import build
+    from nn.cli.expression import build
 
     square, _ = build("x**2", {"x": 3.0})
     half, _ = build("x/2", {"x": 3.0})
@@ -359,7 +359,7 @@ def test_numbers_stay_numbers_so_the_graph_is_micrographs():
 
 
 def test_a_very_long_chain_is_refused_cleanly_rather_than_crashing():
-    from nn.expression import ExpressionError, build
+    from nn.cli.expression import ExpressionError, build
 
     assert build("+".join(["x"] * 1500), {"x": 1.0})[0].data == 1500.0
     with pytest.raises(ExpressionError, match="nested too deeply"):
@@ -512,27 +512,27 @@ def test_a_formula_that_starts_with_unary_minus_is_the_formula_not_an_option(tmp
 
 
 def test_an_unwritable_folder_is_refused_before_training(tmp_path, monkeypatch, capsys):
-    import nn.cli_files
+    import nn.cli.files
     from nn.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ro").mkdir()
-    monkeypatch.setattr(nn.cli_files.os, "access", lambda path, mode: Path(path).name != "ro")
+    monkeypatch.setattr(nn.cli.files.os, "access", lambda path, mode: Path(path).name != "ro")
     status = main(["train", "--steps", "1", "--samples", "20", "--save", "ro/m.json"])
     out, err = capsys.readouterr()
     assert status == 2 and "trained" not in out and "the folder 'ro' is not writable" in err
 
 
 def test_when_the_plot_cannot_be_written_the_saved_weights_are_taken_back(tmp_path, monkeypatch, capsys):
-    import nn.cli_train
+    import nn.cli.train
     from nn.cli import main
-    from nn.cli_status import FAILED, Stop
+    from nn.cli.status import FAILED, Stop
 
     def disk_full(path, write):
         raise Stop(f"cannot write {path}: No space left on device", FAILED)
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(nn.cli_train, "write_atomically", disk_full)
+    monkeypatch.setattr(nn.cli.train, "write_atomically", disk_full)
     status = main(["train", "--steps", "2", "--samples", "20", "--no-progress", "--save", "m.json", "--plot", "b.png"])
     out, err = capsys.readouterr()
     assert status == 1 and "No space left on device" in err and "wrote" not in out

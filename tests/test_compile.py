@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import nn
 from engine import Value, detect_anomaly, no_grad, primitive
-from engine.compile import compile
+from engine.compiler import compile
 from engine.ops import Primitive, linear, registered
 
 

@@ -11,7 +11,7 @@ import graphviz
 import pytest
 
 from engine import Primitive, Value, grad, no_grad, scope, topological_order
-from engine.draw import GraphvizNotFoundError, draw_dot
+from engine.draw.dot import GraphvizNotFoundError, draw_dot
 from engine.ops import registered
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
@@ -692,7 +692,7 @@ def test_building_needs_no_graphviz_but_rendering_without_it_says_how_to_install
 
 
 def test_two_boxes_that_both_read_one_share_a_colour():
-    from engine.draw_style import grad_color
+    from engine.draw.style import grad_color
 
     # 1 - 4e-16 prints as 1.0000 like 1.0 itself, so it is coloured like it
     assert grad_color(0.9999999999999996) == grad_color(1.0) == grad_color(-1.0)
@@ -700,7 +700,7 @@ def test_two_boxes_that_both_read_one_share_a_colour():
 
 
 def test_a_step_caption_brackets_a_label_that_is_a_formula(lecture_neuron):
-    from engine.animation import backward_frames
+    from engine.draw.animation import backward_frames
 
     o, nodes = lecture_neuron()
     nodes["n"].parents[0].label = "x1*w1 + x2*w2"

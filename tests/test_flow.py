@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import nn
-from engine.draw import GraphvizNotFoundError
+from engine.draw.dot import GraphvizNotFoundError
 from nn.flow import STATUS_COLORS, draw_grad_flow, plot_grad_flow
 from nn.health import LayerStats
 

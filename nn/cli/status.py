@@ -7,7 +7,7 @@ program or package it needs is missing (Graphviz's `dot`, matplotlib). A person 
 every failure is one line that says what was given and what is accepted — never a traceback.
 
 The commands deep down (checking a path, writing a file, training) end the run by raising
-`Stop(message, status)`; `nn.cli.main` catches it at the top and prints the line. That keeps
+`Stop(message, status)`; `nn.cli.command` catches it at the top and prints the line. That keeps
 every check where the value enters and every `print` to stderr in one place.
 
 >>> try:

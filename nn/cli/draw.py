@@ -3,7 +3,7 @@
     chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.svg
 
 This is the lecture's neuron without writing any Python: each name given with `--at` becomes a
-leaf Value, the formula is built from Values by nn/expression.py (parsed, never run), `backward()`
+leaf Value, the formula is built from Values by nn/cli/expression.py (parsed, never run), `backward()`
 fills in every gradient, and `draw_dot` shows each node with its data and grad — so the picture
 is the chain rule worked out. The same numbers are printed (the output and d/dname for each leaf)
 so a script or a test can read them. With `-o walk.html` the picture becomes a player that steps
@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from nn.cli_files import ANIMATION, PICTURES, SOURCES, output_path, write_atomically, write_drawing
-from nn.cli_status import MISSING, OK, REFUSED, Stop
+from nn.cli.files import ANIMATION, PICTURES, SOURCES, output_path, write_atomically, write_drawing
+from nn.cli.status import MISSING, OK, REFUSED, Stop
 
 __all__ = ["run"]
 
@@ -27,7 +27,7 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """Build, backward and draw `args.expression`; print its value and gradients. Returns OK."""
     from engine import GraphvizNotFoundError, backward_animation, draw_dot
-    from nn.expression import ExpressionError, UnknownNamesError, build
+    from nn.cli.expression import ExpressionError, UnknownNamesError, build
 
     out = output_path(args.output, PICTURES + SOURCES + ANIMATION, "-o")
     values = _read_at(args.at)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_at(items: Sequence[str]) -> dict[str, float]:
     """`--at x=2 w=-3` -> {'x': 2.0, 'w': -3.0}: each name a valid variable, given once, with a number."""
-    from nn.expression import ExpressionError, check_name
+    from nn.cli.expression import ExpressionError, check_name
 
     values: dict[str, float] = {}
     for item in items:
@@ -98,7 +98,7 @@ def _report(text: str, root, leaves: dict, out: Path, check: bool) -> None:
         print(f"  d/d{name} = {_number(leaf.grad)}")
     if check:
         from engine import topological_order
-        from engine.draw import mismatches
+        from engine.autodiff import mismatches
 
         wrong = [v.op for v in topological_order(root) if not v.is_leaf() and mismatches(v)]
         print(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.autodiff import local_derivatives
-from engine.draw_style import number
+from engine.draw.style import number
 from engine.value import Value
 
 __all__ = ["Walk", "replay_backward", "step_caption"]

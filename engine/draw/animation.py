@@ -21,10 +21,10 @@ from pathlib import Path
 
 import graphviz
 
-from engine.draw import _explain_missing_graphviz, _graph_to_draw, draw_dot
+from engine.draw.dot import _explain_missing_graphviz, _graph_to_draw, draw_dot
+from engine.draw.walkthrough import replay_backward, step_caption
 from engine.files import check_target, write_atomically
 from engine.value import Value
-from engine.walkthrough import replay_backward, step_caption
 
 __all__ = ["backward_animation", "backward_widget", "backward_frames"]
 

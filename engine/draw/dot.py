@@ -29,15 +29,15 @@ pending rather than as a misleading 0.0000. Pass `backward_done=True/False` to o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import graphviz
 
-from engine.autodiff import local_derivatives
-from engine.collapse import Plan, plan_drawing
-from engine.draw_style import (
+from engine.autodiff import mismatches
+from engine.draw.collapse import Plan, plan_drawing
+from engine.draw.expand import DrawnGraph, drawn_graph
+from engine.draw.style import (
     CURRENT,
     FED,
     PENDING_FILL,
@@ -48,11 +48,10 @@ from engine.draw_style import (
     summary_label,
     value_label,
 )
-from engine.expand import DrawnGraph, drawn_graph
+from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 from engine.value import Value, _check_iterable_of_values
-from engine.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 
-__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "mismatches"]
+__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError"]
 
 _RANKDIRS = ("LR", "TB")
 _COLOR_MODES = (None, "grad", "role")
@@ -424,37 +423,3 @@ def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | N
             fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
             lines.append(f"counting fused nodes ({fused}) as their parts: {graph.size:,} nodes in the graph itself")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def mismatches(node: Value) -> list[tuple[int, float, float]]:
-    """(input, rule's derivative, numerical slope) for each input whose derivative rule looks wrong.
-
-    The slope of the op's float forward is measured by central differences, and also one-sided
-    (left and right), so a rule that picks one side at a kink (relu at 0) is not flagged. Inputs
-    where no slope can be measured (non-finite values, or a forward that fails nearby) are skipped.
-    """
-    forward = node._primitive.forward
-    xs = [p.data for p in node.parents]
-    if not all(math.isfinite(x) for x in xs):
-        return []
-    wrong = []
-    for j, rule in enumerate(local_derivatives(node)):
-        slopes = [s for s in _slopes(forward, xs, j) if math.isfinite(s)]
-        if slopes and not any(abs(rule - s) <= 1e-4 + 1e-3 * abs(s) for s in slopes):
-            wrong.append((j, rule, slopes[0]))
-    return wrong
-
-
-def _slopes(forward, xs: list[float], j: int) -> tuple[float, float, float]:
-    h = 1e-5 * max(1.0, abs(xs[j]))
-
-    def at(x: float) -> float:
-        moved = list(xs)
-        moved[j] = x
-        try:
-            return float(forward(*moved))
-        except (ArithmeticError, ValueError):
-            return math.nan  # outside the forward's domain: no slope from this side
-
-    up, mid, down = at(xs[j] + h), at(xs[j]), at(xs[j] - h)
-    return (up - down) / (2 * h), (up - mid) / h, (mid - down) / h

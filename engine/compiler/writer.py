@@ -19,8 +19,8 @@ import math
 import re
 from typing import Any
 
-from engine.compile_analysis import _CONST, _INPUT, _OP, _PARAM, _VALUE, _Analysis, _Piece
-from engine.compile_rules import _ATOM, _GENERAL, _IDENTITY, _PICK, _identifier, _Namespace
+from engine.compiler.analysis import _CONST, _INPUT, _OP, _PARAM, _VALUE, _Analysis, _Piece
+from engine.compiler.rules import _ATOM, _GENERAL, _IDENTITY, _PICK, _identifier, _Namespace
 from engine.value import Value
 
 __all__: list[str] = []  # private to the compiler: engine.compile is its public face
@@ -34,7 +34,7 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 class _Writer(_Analysis):
     """Turns a trace into the source of one function `forward_backward(inputs, values, params)`.
 
-    The trace is engine/compile.py's `_Trace`. The writer first analyses it (`_Analysis`), then
+    The trace is engine/compiler/trace.py's `_Trace`. The writer first analyses it (`_Analysis`), then
     spells each node with what that found.
     """
 

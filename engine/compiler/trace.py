@@ -39,9 +39,9 @@ checks happen. It reads a rule's constants (a closure's or a module's number) wh
 
 The compiler is four files, each importing only the ones named after it, so they read in turn:
 this one is the entry point (`compile`, the cache of traced shapes, tracing `fn` into a graph);
-`compile_writer.py` spells the graph out as source, node by node; `compile_analysis.py` works
+`writer.py` spells the graph out as source, node by node; `analysis.py` works
 out what the writer must know first (which nodes need a gradient, which pieces repeat); and
-`compile_rules.py` turns each primitive's forward and derivative into a formula to paste in.
+`rules.py` turns each primitive's forward and derivative into a formula to paste in.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from engine.compile_writer import _FUNCTION, _Writer
+from engine.compiler.writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
 from engine.modes import _mode, enable_grad, is_grad_enabled
 from engine.ops import Primitive

@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from nn.cli_status import FAILED, MISSING, REFUSED, Stop
+from nn.cli.status import FAILED, MISSING, REFUSED, Stop
 
 __all__ = [
     "PICTURES",

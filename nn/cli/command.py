@@ -4,16 +4,16 @@
     chainrule train --dataset moons --hidden 16,16 --steps 100 --plot moons.png --save model.json
     chainrule gradflow --depth 12 --width 8 --activation sigmoid -o flow.svg
 
-`draw` builds the graph of a formula (parsed by nn/expression.py, never run as Python), runs
+`draw` builds the graph of a formula (parsed by nn/cli/expression.py, never run as Python), runs
 backward and draws every node with its data and gradient; `train` fits an MLP on a toy dataset;
 `gradflow` runs one backward through a deep MLP and shows how much gradient reaches each layer.
 
 This file is the front door: it declares every command and option (what each option accepts is
-in nn/cli_options.py), hands the parsed options to the command's `run` (nn/cli_draw.py,
-nn/cli_train.py, nn/cli_gradflow.py) and turns however it ends into an exit status. It sits on
+in nn/cli/options.py), hands the parsed options to the command's `run` (nn/cli/draw.py,
+nn/cli/train.py, nn/cli/gradflow.py) and turns however it ends into an exit status. It sits on
 top of both packages (the commands use `engine` and `nn`), which is why it lives in `nn`.
 A mistake in what the user typed is answered with one line on stderr, never a traceback, and
-nothing is written (nn/cli_files.py). Exit status (nn/cli_status.py): 0 done; 1 failed while
+nothing is written (nn/cli/files.py). Exit status (nn/cli/status.py): 0 done; 1 failed while
 running (training diverged, a file could not be written); 2 refused (bad arguments or
 expression); 3 a program or package it needs is missing (Graphviz's `dot`, matplotlib).
 """
@@ -25,9 +25,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from nn import cli_draw, cli_gradflow, cli_train
-from nn.cli_options import at_least_2, at_least_20, natural, non_negative, positive, positive_int, sizes
-from nn.cli_status import FAILED, MISSING, OK, REFUSED, Stop
+from nn.cli import draw as cli_draw
+from nn.cli import gradflow as cli_gradflow
+from nn.cli import train as cli_train
+from nn.cli.options import at_least_2, at_least_20, natural, non_negative, positive, positive_int, sizes
+from nn.cli.status import FAILED, MISSING, OK, REFUSED, Stop
 
 __all__ = ["main", "OK", "FAILED", "REFUSED", "MISSING"]
 

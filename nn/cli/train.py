@@ -19,8 +19,8 @@ import argparse
 import time
 from pathlib import Path
 
-from nn.cli_files import PLOTS, output_path, require_matplotlib, write_atomically
-from nn.cli_status import FAILED, OK, REFUSED, Stop
+from nn.cli.files import PLOTS, output_path, require_matplotlib, write_atomically
+from nn.cli.status import FAILED, OK, REFUSED, Stop
 
 __all__ = ["run"]
 

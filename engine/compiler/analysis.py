@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.compile_rules import _Namespace, _Rule
+from engine.compiler.rules import _Namespace, _Rule
 
 __all__: list[str] = []  # private to the compiler: engine.compile is its public face
 
@@ -41,7 +41,7 @@ class _Piece:
 class _Analysis:
     """The facts about every node of a trace, as lists indexed by its position in the walk.
 
-    `trace` is engine/compile.py's `_Trace` (not imported: that file imports this one).
+    `trace` is engine/compiler/trace.py's `_Trace` (not imported: that file imports this one).
     """
 
     def __init__(self, trace: Any, fuse: bool, ns: _Namespace) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from nn.cli_files import PICTURES, SOURCES, output_path, require_graphviz, write_drawing
-from nn.cli_status import OK
+from nn.cli.files import PICTURES, SOURCES, output_path, require_graphviz, write_drawing
+from nn.cli.status import OK
 
 __all__ = ["run"]
 

@@ -1,0 +1,14 @@
+"""Drawing the graph: every node with its data and gradient, drawn by Graphviz.
+
+`dot.py` is the entry point (`draw_dot`); `expand.py` opens fused nodes into the ops a learner
+would have written; `collapse.py` folds a big graph into summary boxes that fit a page;
+`walkthrough.py` replays backward one chain-rule step at a time; `style.py` holds colours and
+labels; `animation.py` turns the steps into a self-contained HTML player.
+"""
+
+from __future__ import annotations
+
+from engine.draw.animation import backward_animation, backward_frames, backward_widget
+from engine.draw.dot import Drawing, GraphvizNotFoundError, draw_dot
+
+__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "backward_animation", "backward_frames", "backward_widget"]
