@@ -20,16 +20,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workload
+from timing import time_steps
 
-import workload  # noqa: E402
-
-from engine import Value  # noqa: E402
-from engine.compiler import compile  # noqa: E402
+from engine import Value
+from engine.compiler import compile
 
 
 def compiled_step(X: list[list[float]], y: list[int]) -> Callable[[int], float]:
@@ -62,10 +59,8 @@ def compiled_step(X: list[list[float]], y: list[int]) -> Callable[[int], float]:
 def bench_compiled(steps: int, X: list[list[float]], y: list[int]) -> tuple[float, float, list[float]]:
     """Seconds per step (tracing and compiling included), share of time in the GC, the losses.
 
-    The same as bench/run.py's `time_steps` over micrograd's demo step, with the loss compiled.
+    The same timing loop (bench/timing.py) as every variant of bench/run.py, with the loss compiled.
     """
-    from run import time_steps  # bench/run.py: the one timing loop every variant shares
-
     return time_steps(compiled_step(X, y), steps)
 
 
@@ -166,12 +161,10 @@ def main() -> None:
         print(json.dumps(_one_size(args.one_size)))
         return
 
-    from run import bench_floor, bench_values
-
     X, y = workload.moons(100, 0.1, seed=0)
-    floor_s, _, floor_losses = bench_floor(args.steps, X, y)
+    floor_s, _, floor_losses = time_steps(workload.floor_step(X, y), args.steps)
     compiled_s, gc_share, losses = bench_compiled(args.steps, X, y)
-    values_s, _, value_losses = bench_values(Value, min(args.steps, 10), X, y)
+    values_s, _, value_losses = time_steps(workload.values_step(Value, X, y), min(args.steps, 10))
     print(f"micrograd's demo, {args.steps} steps end to end, same data and seed:")
     print("| variant | ms / step | × floor | time in GC |")
     print("|---|---:|---:|---:|")

@@ -18,104 +18,22 @@ import random
 import sys
 import time
 import tracemalloc
-from pathlib import Path
-from typing import NamedTuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workload
+from bare import BareValue
+from compiled import compiled_step, scaling_compiled
+from timing import Timed
+from workload import floor_step, values_step
 
-import floor  # noqa: E402
-import workload  # noqa: E402
-from bare import BareValue  # noqa: E402
-
-from engine import Value, gc_paused, topological_order  # noqa: E402
-
-
-class GcClock:
-    """Time spent in the cyclic garbage collector while the block runs."""
-
-    def __enter__(self):
-        self.seconds = 0.0
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-        return self
-
-    def _callback(self, phase, info):
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._start
-
-    def __exit__(self, *exc):
-        gc.callbacks.remove(self._callback)
-
-
-class Result(NamedTuple):
-    best: float  # seconds per step in the fastest turn
-    mean: float  # seconds per step over every step
-    gc_share: float
-    losses: list
-
-
-class Timed:
-    """One variant's step function, timed a few steps at a time (a turn): its running totals."""
-
-    def __init__(self, run_step):
-        self.run_step = run_step
-        self.seconds = 0.0
-        self.gc_seconds = 0.0
-        self.turns = []  # seconds per step, one entry per turn
-        self.losses = []
-
-    def run(self, steps):
-        # the turn ends with a full collection, timed: each variant pays for the garbage it
-        # leaves (micrograd's cyclic graphs; chainrule's are freed by reference counting), so
-        # what comes next starts clean
-        with GcClock() as clock:
-            start = time.perf_counter()
-            for _ in range(steps):
-                self.losses.append(self.run_step(len(self.losses)))
-            gc.collect()
-            seconds = time.perf_counter() - start
-        self.seconds += seconds
-        self.turns.append(seconds / steps)
-        self.gc_seconds += clock.seconds
-        return self
-
-    def result(self):
-        """Seconds per step in the fastest turn and over every step, GC share, per-step losses.
-
-        Another program on the machine can only add time to a turn, never take it away, so the
-        fastest turn is the closest to what the code itself costs (the advice of Python's timeit).
-        """
-        return Result(min(self.turns), self.seconds / len(self.losses), self.gc_seconds / self.seconds, self.losses)
-
-
-def time_steps(run_step, steps):
-    """Seconds per step (mean over `steps`), GC share, and the per-step losses."""
-    best, mean, gc_share, losses = Timed(run_step).run(steps).result()
-    return mean, gc_share, losses
-
-
-def values_step(Value, X, y):
-    random.seed(1337)
-    model = workload.value_mlp(Value)
-    return lambda k: workload.demo_step(model, Value, X, y, k)[0]
+import nn
+from engine import Value, gc_paused, topological_order
 
 
 def nn_mlp_step(X, y):
     """micrograd's demo loop ported to chainrule: only the import changes (nn.MLP, fused neurons)."""
-    import nn
-
     random.seed(1337)
     model = nn.MLP(2, [16, 16, 1])
     return lambda k: workload.demo_step(model, Value, X, y, k)[0]
-
-
-def floor_step(X, y):
-    random.seed(1337)
-    layers = floor.init_like_micrograd(random.uniform, workload.SIZES)
-    return lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0]
 
 
 def paused(run_step):
@@ -126,14 +44,6 @@ def paused(run_step):
             return run_step(k)
 
     return run
-
-
-def bench_values(Value, steps, X, y):
-    return time_steps(values_step(Value, X, y), steps)
-
-
-def bench_floor(steps, X, y):
-    return time_steps(floor_step(X, y), steps)
 
 
 def graph_nodes(X, y):
@@ -203,8 +113,6 @@ def main() -> None:
     args = parser.parse_args()
 
     X, y = workload.moons(100, 0.1, seed=0)
-    from compiled import compiled_step
-
     variants = {
         "plain floats, hand-derived backward (the floor)": (Timed(floor_step(X, y)), args.steps),
         "chainrule Value, micrograd's graph": (Timed(values_step(Value, X, y)), args.steps),
@@ -276,8 +184,6 @@ def main() -> None:
         print(f"  micrograd: {built:.0f} / {after:.0f} (a chain of 2,000 steps: its backward recurses)")
 
     if not args.no_scaling:
-        from compiled import scaling_compiled
-
         print("\none step against graph size (a chain of * and +, half op nodes, half constants):")
         print(
             "| nodes | build ms | backward ms | build + backward µs / node | graph MB | compiled step ms "

@@ -2,13 +2,17 @@
 
 `value_mlp(Value)` builds micrograd's exact network shape from any Value class (each neuron
 `sum(w*x for ...) + b`, ReLU on hidden layers), so the same loop runs on micrograd's Value and
-on chainrule's, seeded alike.
+on chainrule's, seeded alike. `values_step` and `floor_step` make the step functions that
+bench/timing.py times: step k of the loop, on a Value class or on plain floats.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+
+import floor
 
 SIZES = [2, 16, 16, 1]
 
@@ -79,3 +83,17 @@ def demo_step(model, Value, X, y, k):
     for p in model_params:
         p.data -= lr * p.grad
     return total.data, accuracy, total
+
+
+def values_step(Value, X: list[list[float]], y: list[int]) -> Callable[[int], float]:
+    """micrograd's demo loop on `Value` (micrograd's network, seeded alike): step k's loss."""
+    random.seed(1337)
+    model = value_mlp(Value)
+    return lambda k: demo_step(model, Value, X, y, k)[0]
+
+
+def floor_step(X: list[list[float]], y: list[int]) -> Callable[[int], float]:
+    """The same loop on plain floats with a hand-derived backward (bench/floor.py): step k's loss."""
+    random.seed(1337)
+    layers = floor.init_like_micrograd(random.uniform, SIZES)
+    return lambda k: floor.step(layers, X, y, 1.0 - 0.9 * k / 100)[0]

@@ -19,29 +19,17 @@ import math
 from collections.abc import Callable, Sequence
 
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
-from engine.value import Value, _check_iterable_of_values, _data, _real, topological_order
+from engine.value import (
+    Value,
+    _check_iterable_of_values,
+    _data,
+    _real,
+    chain_rule,
+    local_derivatives,
+    topological_order,
+)
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches"]
-
-
-def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
-    """d node / d parent for each parent, in operand order: what backward multiplies by.
-
-    With `create_graph=True` the derivatives are Values built from the graph.
-
-    >>> a, b = Value(2.0), Value(5.0)
-    >>> local_derivatives(a * b)
-    (5.0, 2.0)
-    """
-    primitive = node._primitive
-    if primitive is None:
-        return ()
-    parents = node.parents
-    if create_graph:
-        local = primitive.derivative(node, *parents)
-    else:
-        local = primitive.derivative(node.data, *[p.data for p in parents])
-    return (local,) if len(parents) == 1 else tuple(local)
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list:
@@ -78,7 +66,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
                         g = grads[v] = replaced if create_graph and isinstance(replaced, Value) else _real(replaced)
             if v._primitive is None:
                 continue
-            contributions = [local * g for local in local_derivatives(v, create_graph)]  # the chain rule
+            contributions = chain_rule(v, g, create_graph)
             if anomaly:
                 _complain_if_not_finite(v, _data(g), [_data(c) for c in contributions])
             for parent, contribution in zip(v.parents, contributions):

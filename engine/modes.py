@@ -56,15 +56,9 @@ class _Mode(NamedTuple):
     outer: _Mode | None = None  # a scope's mode: the mode to return to when the scope ends
 
 
-_mode: ContextVar[_Mode] = ContextVar("chainrule_mode", default=_Mode(True, False, None))  # noqa: B039 (immutable)
-
-
-# One entry per mode context open right now, in any thread. While it is empty every thread is
-# in the default mode, and an operation can skip asking its context (a fifth of the cost of
-# making a node). A list, because append and pop are each one atomic step: two threads
-# entering at once can never lose a count, and no lock is needed. The mode itself always
-# lives in the context variable above.
-_modes_in_use: list[bool] = []
+# the mode outside every block: record the graph, no checks, no scope
+RECORDING = _Mode(True, False, None)
+_mode: ContextVar[_Mode] = ContextVar("chainrule_mode", default=RECORDING)  # noqa: B039 (immutable)
 
 
 class _ModeChange:
@@ -81,12 +75,10 @@ class _ModeChange:
         self._tokens: list = []
 
     def __enter__(self) -> None:
-        _modes_in_use.append(True)
         self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
 
     def __exit__(self, *exception: object) -> None:
         _mode.reset(self._tokens.pop())
-        _modes_in_use.pop()
 
 
 def no_grad() -> _ModeChange:
@@ -143,7 +135,6 @@ class _Scope:
         self._inner: dict[int, _Mode] = {}
 
     def __enter__(self) -> None:
-        _modes_in_use.append(True)
         mode = _mode.get()
         inner = self._inner.get(id(mode))
         if inner is None:
@@ -156,7 +147,6 @@ class _Scope:
 
     def __exit__(self, *exception: object) -> None:
         _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
-        _modes_in_use.pop()
 
     def __reduce__(self) -> tuple:
         # a copied or unpickled model (which holds its scopes) gets the scope of that name, not

@@ -9,6 +9,11 @@ A derivative rule is written in plain arithmetic, so it serves two purposes: cal
 floats it gives numbers for `backward()`; called with Values (under `grad(...,
 create_graph=True)`) it builds a graph that can be differentiated again.
 
+This file knows nothing of Values. A primitive called on numbers computes a number; called on
+a Value it hands itself to the Value's class, which makes the node (value.py), much as Python
+hands `a + b` to the class of `a`. So the node file reads this table, and the table never
+imports the node.
+
 The built-in ops use the same public mechanism users get for their own:
 
 >>> from engine import Value, primitive
@@ -26,15 +31,17 @@ import inspect
 import math
 import numbers
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
-
-from engine.value import _MANY, Value, _lift, _node
 
 __all__ = [
     "Primitive",
+    "Family",
     "primitive",
     "registered",
+    "examples",
+    "local_registry",
     "add",
     "mul",
     "power",
@@ -50,25 +57,12 @@ __all__ = [
     "sin",
     "cos",
     "softplus",
-    "linear",
     "logsumexp",
+    "linear",
+    "weighted_sum",
 ]
 
 _inf, _nan = math.inf, math.nan
-_registry: dict[str, Primitive] = {}
-
-
-def registered() -> dict[str, Primitive]:
-    """Every named primitive: the built-in table and any defined with `@primitive`, by name.
-
-    Tests walk this table, so an op you add is gradient-checked like the built-ins.
-    """
-    return dict(_registry)
-
-
-def _register(p: Primitive) -> Primitive:
-    _registry[p.name] = p
-    return p
 
 
 class Primitive:
@@ -76,7 +70,7 @@ class Primitive:
 
     `forward(*floats) -> float`. `derivative(out, *inputs)` gives d out / d input: a single
     number for a one-input op, a tuple with one entry per input otherwise. Calling a Primitive
-    on floats returns a float; on any Value it returns a new Value node. `arity` None means any
+    on numbers returns a float; on any Value it returns a new Value node. `arity` None means any
     number of inputs.
 
     `parts(*inputs) -> Value`, optional, builds the same value out of other primitives: a fused
@@ -113,27 +107,41 @@ class Primitive:
         self.template = template  # how the compiler writes it: '{0} * {1}'; '' means a call
         self.parts = parts
 
-    def __call__(self, *inputs: Value | float) -> Value | float:
+    def __call__(self, *inputs: object) -> object:
         if self.arity is not None and len(inputs) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(inputs)}")
-        if not any(type(x) is Value for x in inputs):
-            for x in inputs:
-                if not isinstance(x, numbers.Real):
-                    raise TypeError(f"{self.name}: inputs must be Values or real numbers, got {type(x).__name__}")
-            return self.forward(*map(float, inputs))
-        values = []
         for x in inputs:
-            if type(x) is not Value:
-                lifted = _lift(x)
-                if lifted is NotImplemented:
-                    kind = type(x).__name__
-                    raise TypeError(f"{self.name}: inputs must be Values or real numbers, got {kind}")
-                x = lifted
-            values.append(x)
-        return _record(self, self.forward(*[v.data for v in values]), values)
+            apply = getattr(type(x), "_apply", None)
+            if apply is not None:  # a Value: its class makes the node (value.py's Value._apply)
+                return apply(self, inputs)
+        for x in inputs:
+            if not isinstance(x, numbers.Real):
+                raise TypeError(f"{self.name}: inputs must be Values or real numbers, got {type(x).__name__}")
+        return self.forward(*map(float, inputs))
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+class Family:
+    """One primitive per value of a constant: `x ** k` for each k, `leaky_relu` for each slope.
+
+    `family(constant)` is the member primitive (made once per constant); `examples` are the
+    members the table's tests check on behalf of all.
+    """
+
+    __slots__ = ("name", "member", "examples")
+
+    def __init__(self, name: str, member: Callable[[float], Primitive], examples: tuple) -> None:
+        self.name = name
+        self.member = lru_cache(maxsize=256, typed=True)(member)
+        self.examples = examples
+
+    def __call__(self, constant: float) -> Primitive:
+        return self.member(constant)
+
+    def __repr__(self) -> str:
+        return f"<family of primitives {self.name}>"
 
 
 def _check_takes(function: Callable, n: int, what: str) -> None:
@@ -149,38 +157,56 @@ def _check_takes(function: Callable, n: int, what: str) -> None:
         raise TypeError(f"{what}: derivative({names}), got derivative{signature}") from None
 
 
-def _record(primitive: Primitive, data: float, inputs: list[Value] | tuple[Value, ...]) -> Value:
-    """The node for `primitive` applied to `inputs` (any number of them)."""
-    n = len(inputs)
-    if n == 1:
-        return _node(primitive, data, inputs[0], None)
-    if n == 2:
-        return _node(primitive, data, inputs[0], inputs[1])
-    return _node(primitive, data, tuple(inputs), _MANY)
+# --- the registry: every primitive by name, so tests check each one (custom ones included) ------
+
+_registry: dict[str, Primitive | Family] = {}
 
 
-def _binary(primitive: Primitive) -> Callable[[Value, Value], Value]:
-    # the hot path for a two-input op on two Values: no argument checking, no list
-    forward = primitive.forward
+def registered() -> dict[str, Primitive | Family]:
+    """Every named primitive or family: the built-in table and any defined with `@primitive`.
 
-    def apply(a: Value, b: Value) -> Value:
-        return _node(primitive, forward(a.data, b.data), a, b)
-
-    return apply
+    Tests walk this table, so an op you add is gradient-checked like the built-ins.
+    """
+    return dict(_registry)
 
 
-def _unary(primitive: Primitive) -> Callable[[Value | float], Value | float]:
-    # the hot path for a one-input op: a float gives a float, a Value a new node
-    forward = primitive.forward
+def _register(p: Primitive | Family) -> Primitive | Family:
+    _registry[p.name] = p
+    return p
 
-    def apply(x: Value | float) -> Value | float:
-        if type(x) is not Value:
-            return primitive(x)
-        return _node(primitive, forward(x.data), x, None)
 
-    apply.primitive = primitive
-    apply.__name__ = primitive.name
-    return apply
+def examples(size: int = 5) -> dict[str, Primitive]:
+    """Every registered primitive with a fixed number of inputs, by name, for the table's tests:
+    a family by its example members (`**2`, `**-1`), an op of any arity at `size` inputs (five:
+    a neuron's `w·x+b` with two weights)."""
+    found: dict[str, Primitive] = {}
+    for entry in _registry.values():
+        if isinstance(entry, Family):
+            for constant in entry.examples:
+                member = entry(constant)
+                found[member.name] = member
+        elif entry.arity is None:
+            found[entry.name] = Primitive(
+                entry.name, entry.forward, entry.derivative, size, entry.template, parts=entry.parts
+            )
+        else:
+            found[entry.name] = entry
+    return found
+
+
+@contextmanager
+def local_registry() -> Iterator[None]:
+    """Context in which ops defined with `@primitive` are registered only until the block ends.
+
+    For a test or a notebook cell that defines a throwaway op (a wrong one, on purpose): the
+    table other tests walk is left as it was.
+    """
+    saved = dict(_registry)
+    try:
+        yield
+    finally:
+        _registry.clear()
+        _registry.update(saved)
 
 
 def primitive(
@@ -192,6 +218,7 @@ def primitive(
     written in arithmetic so it also works on Values for higher derivatives. The arity is read
     from the function's signature unless given.
 
+    >>> from engine import Value
     >>> @primitive('cube', derivative=lambda out, x: 3 * x**2)
     ... def cube(x):
     ...     return x ** 3
@@ -275,30 +302,28 @@ def _sign(x: float) -> float:
 # The table. Each rule gives d out / d input; backward multiplies it by the gradient so far.
 
 # d(a + b)/da = 1, d(a + b)/db = 1
-_add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}"))
-add = _binary(_add)
+add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}"))
 
 # d(a * b)/da = b, d(a * b)/db = a
-_mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
-mul = _binary(_mul)
+mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
 
 
-@lru_cache(maxsize=256, typed=True)
-def _power_of(k: float) -> Callable[[Value], Value]:
+def _power_of(k: float) -> Primitive:
     # one primitive per constant exponent, named like micrograd's '**2'
     kf = float(k)
     if kf == 0:
         derivative = lambda out, x: 0.0  # noqa: E731  d x^0/dx = 0, even at x = 0
     else:
         derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
-    return _unary(Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1))
+    return Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1)
 
 
-def power(x: Value | float, k: float) -> Value | float:
+powers = _register(Family("**k", _power_of, (2, -1)))
+
+
+def power(x: object, k: float) -> object:
     """x ** k for a constant real exponent k."""
-    if type(x) is not Value:
-        return _pow(float(x), float(k))
-    return _power_of(k)(x)
+    return powers(k)(x)
 
 
 def _pow_derivative(out, a, b):
@@ -309,70 +334,51 @@ def _pow_derivative(out, a, b):
     return d_base, d_exponent
 
 
-_pow_ = _register(Primitive("**", _pow, _pow_derivative, 2))
-_pow_binary = _binary(_pow_)
-
-
-def pow(a: Value | float, b: Value | float) -> Value | float:
-    """a ** b where both may vary."""
-    if type(a) is Value and type(b) is Value:
-        return _pow_binary(a, b)
-    return _pow_(a, b)
-
+# a ** b where both may vary
+pow = _register(Primitive("**", _pow, _pow_derivative, 2))
 
 # d e^x/dx = e^x
-exp = _unary(_register(Primitive("exp", _exp, lambda out, x: out)))
+exp = _register(Primitive("exp", _exp, lambda out, x: out))
 
 # d log x/dx = 1/x
-log = _unary(_register(Primitive("log", _log, lambda out, x: power(x, -1))))
+log = _register(Primitive("log", _log, lambda out, x: power(x, -1)))
 
 # d sqrt(x)/dx = 1/(2 sqrt(x))
-sqrt = _unary(_register(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1))))
+sqrt = _register(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1)))
 
 # d tanh(x)/dx = 1 - tanh(x)^2
-tanh = _unary(_register(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out)))
+tanh = _register(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out))
 
 # d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
-sigmoid = _unary(_register(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out))))
+sigmoid = _register(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out)))
 
 # d relu(x)/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)
-relu = _unary(_register(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0)))
+relu = _register(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0))
 
 # d |x|/dx = sign(x) (0 at the kink)
-abs_ = _unary(_register(Primitive("abs", builtins.abs, lambda out, x: _sign(x))))
+abs_ = _register(Primitive("abs", builtins.abs, lambda out, x: _sign(x)))
 
 # d sin(x)/dx = cos(x)
-sin = _unary(_register(Primitive("sin", _trig(math.sin), lambda out, x: cos(x))))
+sin = _register(Primitive("sin", _trig(math.sin), lambda out, x: cos(x)))
 
 # d cos(x)/dx = -sin(x)
-cos = _unary(_register(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x))))
+cos = _register(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x)))
 
 # d softplus(x)/dx = sigmoid(x)
-softplus = _unary(_register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x))))
+softplus = _register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x)))
 
 
-@lru_cache(maxsize=64, typed=True)
-def _leaky_relu_of(slope: float) -> Callable[[Value | float], Value | float]:
+def _leaky_relu_of(slope: float) -> Primitive:
     # d leaky_relu(x)/dx = 1 for x > 0, else slope
-    return _unary(
-        Primitive(
-            "leaky_relu",
-            lambda x: x if x > 0 else x * slope,
-            lambda out, x: 1.0 if x > 0 else slope,
-            1,
-        )
-    )
+    return Primitive("leaky_relu", lambda x: x if x > 0 else x * slope, lambda out, x: 1.0 if x > 0 else slope, 1)
 
 
-def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
+leaky_relus = _register(Family("leaky_relu", _leaky_relu_of, (0.01,)))
+
+
+def leaky_relu(x: object, slope: float = 0.01) -> object:
     """max(x, slope * x) for a small positive slope."""
-    return _leaky_relu_of(float(slope))(x)
-
-
-# the parametrised families, registered by a representative each
-_register(_power_of(2).primitive)
-_register(_power_of(-1).primitive)
-_register(_leaky_relu_of(0.01).primitive)
+    return leaky_relus(float(slope))(x)
 
 
 # --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
@@ -389,16 +395,17 @@ def _logsumexp(*xs: float) -> float:
 
 
 # d logsumexp(x)/dxi = e^xi / sum e^xj = e^(xi - logsumexp(x)): the softmax
-_logsumexp_primitive = Primitive("logsumexp", _logsumexp, lambda out, *xs: tuple([exp(x - out) for x in xs]), None)
-# the table's tests check a three-input one as the representative of every size
-_register(Primitive("logsumexp", _logsumexp, _logsumexp_primitive.derivative, 3))
+_logsumexp_primitive = _register(
+    Primitive("logsumexp", _logsumexp, lambda out, *xs: tuple([exp(x - out) for x in xs]), None)
+)
 
 
-def logsumexp(*xs: Value | float) -> Value | float:
+def logsumexp(*xs: object) -> object:
     """log(e^x0 + e^x1 + ...), stable for any size of input (`torch.logsumexp`).
 
     >>> round(logsumexp(800.0, 0.0), 6)
     800.0
+    >>> from engine import Value
     >>> y = logsumexp(Value(0.0), Value(0.0)); y.backward(); round(y.data, 6), y.parents[0].grad
     (0.693147, 0.5)
     """
@@ -413,15 +420,16 @@ def logsumexp(*xs: Value | float) -> Value | float:
 # Parents, in order: w0 .. w(n-1), x0 .. x(n-1), b.
 
 
-def _weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
-    # summed in micrograd's order, the bias first, then each product in turn (from Python 3.12
-    # sum() compensates rounding, so results there can differ from micrograd's in the last bits)
+def weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
+    """b + w0*x0 + w1*x1 + ..., summed in micrograd's order: the bias first, then each product
+    in turn (from Python 3.12 sum() compensates rounding, so results there can differ from
+    micrograd's in the last bits)."""
     return sum(map(operator.mul, ws, xs), b)
 
 
 def _linear_forward(*inputs: float) -> float:
     n = len(inputs) // 2
-    return _weighted_sum(inputs[:n], inputs[n : 2 * n], inputs[-1])
+    return weighted_sum(inputs[:n], inputs[n : 2 * n], inputs[-1])
 
 
 def _linear_derivative(out, *inputs):
@@ -430,7 +438,7 @@ def _linear_derivative(out, *inputs):
     return (*inputs[n : 2 * n], *inputs[:n], 1.0)
 
 
-def _linear_parts(*inputs: Value) -> Value:
+def _linear_parts(*inputs):
     # micrograd's neuron node by node, for drawings: ((b + w0*x0) + w1*x1) + ...
     n = len(inputs) // 2
     out = inputs[-1]
@@ -439,14 +447,13 @@ def _linear_parts(*inputs: Value) -> Value:
     return out
 
 
-_linear = Primitive("w·x+b", _linear_forward, _linear_derivative, None, parts=_linear_parts)
-# the table's tests check a two-input neuron as the representative of every size
-_register(Primitive("w·x+b", _linear_forward, _linear_derivative, 5, parts=_linear_parts))
+linear_primitive = _register(Primitive("w·x+b", _linear_forward, _linear_derivative, None, parts=_linear_parts))
 
 
-def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
+def linear(w: list, x: list, b: object) -> object:
     """b + w0*x0 + w1*x1 + ... as one node: what a neuron computes before its activation.
 
+    >>> from engine import Value
     >>> w, b = [Value(2.0), Value(-1.0)], Value(0.5)
     >>> y = linear(w, [3.0, 4.0], b)
     >>> y.data, y.op
@@ -456,21 +463,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    for xi in x:
-        if type(xi) is not Value:
-            x = [xi if type(xi) is Value else _lift_or_fail(xi) for xi in x]
-            break
-    return _linear_node(w, x, [v.data for v in x], b)
-
-
-def _linear_node(w: list[Value], x: list[Value], x_data: list[float], b: Value) -> Value:
-    # linear() without its checks, for a layer that checked its inputs once and reads their
-    # data once for all its neurons
-    return _node(_linear, _weighted_sum([p.data for p in w], x_data, b.data), (*w, *x, b), _MANY)
-
-
-def _lift_or_fail(x: object) -> Value:
-    lifted = _lift(x)
-    if lifted is NotImplemented:
-        raise TypeError(f"inputs must be Values or real numbers, got {type(x).__name__}")
-    return lifted
+    return linear_primitive(*w, *x, b)

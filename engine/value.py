@@ -1,9 +1,10 @@
 """The graph node and its walk: a Value remembers how it was made, backward() undoes it.
 
 Every arithmetic operation on Values creates a new Value that records the operation (its
-primitive) and its operands (its parents). That record is the computation graph. To get
-d output / d node for every node, `backward()` visits the graph in reverse topological order
-(every node after all the nodes that use it) and at each node applies the chain rule:
+primitive, from the table in ops.py) and its operands (its parents). That record is the
+computation graph. To get d output / d node for every node, `backward()` visits the graph in
+reverse topological order (every node after all the nodes that use it) and at each node applies
+the chain rule:
 
     d out / d parent += d out / d node  *  d node / d parent
     (the gradient so far) (the local derivative, from the primitive's table entry)
@@ -19,12 +20,10 @@ import math
 import numbers
 from collections.abc import Callable, Iterable
 
-from engine.modes import Meta, _complain_if_not_finite, _mode, _modes_in_use, _note_creation
+from engine import ops
+from engine.modes import RECORDING, Meta, _complain_if_not_finite, _mode, _note_creation
 
-__all__ = ["Value", "topological_order"]
-
-_MANY = Ellipsis  # in `_b`: the node has more than two parents, all held as a tuple in `_a`
-_new = object.__new__
+__all__ = ["Value", "topological_order", "local_derivatives", "chain_rule"]
 
 
 class Value:
@@ -37,16 +36,18 @@ class Value:
     (-2.0, 2.0)
     """
 
-    # operands live in two slots rather than a tuple: a binary node then costs no extra object
+    # The operands: a tuple of them in `_a`, except for an op of two operands (most of every
+    # graph), which keeps them in `_a` and `_b`, one each. Two slots cost 16 bytes where a pair
+    # costs 56: a node of bench/run.py's chain takes 184 bytes, not 224 (the floor is 200).
+    # Everything reads the operands through `parents`.
     __slots__ = ("data", "grad", "_primitive", "_a", "_b", "_meta")
 
     def __init__(self, data: float, label: str = "") -> None:
-        if type(data) is not float:
-            data = _real(data)
-        self.data = data
+        self.data = data if type(data) is float else _real(data)
         self.grad = 0.0
-        self._primitive = self._a = self._b = None
-        meta = _mode.get().meta if _modes_in_use else None
+        self._primitive = None  # a leaf: made by the user, not by an operation
+        self._a, self._b = (), None
+        meta = _mode.get().meta
         if label:
             if not isinstance(label, str):
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -58,15 +59,7 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands this Value was computed from, in operand order (empty for a leaf)."""
-        a = self._a
-        if a is None:
-            return ()
-        b = self._b
-        if b is None:
-            return (a,)
-        if b is _MANY:
-            return a
-        return (a, b)
+        return self._a if self._b is None else (self._a, self._b)
 
     @property
     def op(self) -> str:
@@ -105,22 +98,24 @@ class Value:
     # --- gradients --------------------------------------------------------------------------
 
     def _backward(self) -> None:
-        """This node's local chain-rule step: each parent's grad += local derivative × self.grad."""
-        primitive = self._primitive
-        if primitive is None:
-            return
-        g = self.grad
+        """This node's step of backward, the chain rule: parent.grad += d self / d parent × self.grad.
+
+        (`chain_rule` below gives the same shares as numbers, for tools that keep gradients
+        elsewhere; this is it applied in place, read from the slots: backward's hot loop.)
+        """
+        primitive, g = self._primitive, self.grad
         a, b = self._a, self._b
-        if b is None:
-            a.grad += primitive.derivative(self.data, a.data) * g
-        elif b is _MANY:
-            local = primitive.derivative(self.data, *[p.data for p in a])
-            for parent, d in zip(a, local):
-                parent.grad += d * g
-        else:
+        if primitive is None:
+            return  # a leaf: there is no one to hand a gradient on to
+        if b is not None:  # two operands: the rule gives a pair of local derivatives
             da, db = primitive.derivative(self.data, a.data, b.data)
             a.grad += da * g
             b.grad += db * g
+        elif len(a) == 1:  # one operand: the rule gives one number
+            a[0].grad += primitive.derivative(self.data, a[0].data) * g
+        else:
+            for parent, local in zip(a, primitive.derivative(self.data, *[p.data for p in a])):
+                parent.grad += local * g
 
     def backward(self, gradient: float = 1.0) -> None:
         """Fill `.grad` of every node reachable from this one with d self / d node.
@@ -140,32 +135,15 @@ class Value:
         for v in order:
             if v._primitive is not None:
                 v.grad = 0.0  # an interior node holds this backward's gradient, not a sum of them
-            meta = v._meta
-            if meta is not None and meta.hooks:
+            if v._meta is not None and v._meta.hooks:
                 hooked.append(v)
         if hooked or _mode.get().anomaly:
             self._backward_with_checks(order, hooked, gradient)
             return
         self.grad += gradient
-        # Value._backward for every node, written out here: a method call per node would cost
-        # a fifth of the whole backward pass.
-        for v in reversed(order):
-            primitive = v._primitive
-            if primitive is None:
-                continue
-            g = v.grad
-            a, b = v._a, v._b
-            # the chain rule: d root/d parent += d root/d v * d v/d parent
-            if b is None:
-                a.grad += primitive.derivative(v.data, a.data) * g
-            elif b is _MANY:
-                local = primitive.derivative(v.data, *[p.data for p in a])
-                for parent, d in zip(a, local):
-                    parent.grad += d * g
-            else:
-                da, db = primitive.derivative(v.data, a.data, b.data)
-                a.grad += da * g
-                b.grad += db * g
+        for v in reversed(order):  # each node after every node that uses it
+            if v._primitive is not None:
+                v._backward()
 
     def _backward_with_checks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
         # The slow walk, for hooks and anomaly mode. A hook sees the node's complete gradient of
@@ -187,8 +165,7 @@ class Value:
                     heard.add(v)
                 if v._primitive is not None:
                     if anomaly:  # look before the step: would it hand a parent a nan/inf?
-                        contributions = [d * v.grad for d in _autodiff.local_derivatives(v)]
-                        _complain_if_not_finite(v, v.grad, contributions)
+                        _complain_if_not_finite(v, v.grad, chain_rule(v, v.grad))
                     v._backward()
         finally:
             # a leaf adds this call's gradient to what it held; if a hook or a check raised
@@ -241,22 +218,21 @@ class Value:
 
     # --- arithmetic: each operator is a primitive or a composition of them ------------------
 
-    # `+` and `*` build their node right here (no further call): they are most of every graph
+    @staticmethod
+    def _apply(primitive: ops.Primitive, inputs: Iterable[Value | float]) -> Value:
+        """`primitive` applied to `inputs` (Values or numbers): the node. ops.Primitive calls this."""
+        parents = [x if type(x) is Value else _lift(x, primitive.name) for x in inputs]
+        data = primitive.forward(*[p.data for p in parents])
+        if len(parents) == 2:
+            return _node(primitive, data, parents[0], parents[1])
+        return _node(primitive, data, tuple(parents))
+
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        out = _new(Value)
-        out.data = self.data + other.data  # the table's forward for '+', written in place
-        out.grad = 0.0
-        if _modes_in_use:
-            return _attach(out, _add, self, other)
-        out._primitive = _add
-        out._a = self
-        out._b = other
-        out._meta = None
-        return out
+        return _node(ops.add, self.data + other.data, self, other)  # the table's forward, written out
 
     def __radd__(self, other: float) -> Value:
         other = _lift(other)
@@ -267,16 +243,7 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        out = _new(Value)
-        out.data = self.data * other.data  # the table's forward for '*', written in place
-        out.grad = 0.0
-        if _modes_in_use:
-            return _attach(out, _mul, self, other)
-        out._primitive = _mul
-        out._a = self
-        out._b = other
-        out._meta = None
-        return out
+        return _node(ops.mul, self.data * other.data, self, other)  # the table's forward, written out
 
     def __rmul__(self, other: float) -> Value:
         other = _lift(other)
@@ -284,14 +251,14 @@ class Value:
 
     def __pow__(self, other: Value | float) -> Value:
         if type(other) is Value:
-            return pow(self, other)
+            return ops.pow(self, other)
         if isinstance(other, numbers.Real):
-            return power(self, other)  # a constant exponent: one parent, op '**k' as in micrograd
+            return ops.power(self, other)  # a constant exponent: one parent, op '**k' as in micrograd
         return NotImplemented
 
     def __rpow__(self, other: float) -> Value:
         other = _lift(other)
-        return NotImplemented if other is NotImplemented else pow(other, self)
+        return NotImplemented if other is NotImplemented else ops.pow(other, self)
 
     # negation, subtraction and division are compositions, exactly as micrograd builds them
     def __neg__(self) -> Value:
@@ -312,7 +279,7 @@ class Value:
             return self * other**-1
         if not isinstance(other, numbers.Real):
             return NotImplemented
-        reciprocal = power(other, -1)  # a number's reciprocal is a float constant, as in micrograd
+        reciprocal = ops.power(other, -1)  # a number's reciprocal is a float constant, as in micrograd
         if reciprocal in (math.inf, -math.inf) and _mode.get().anomaly:
             raise FloatingPointError(f"/ produced {reciprocal * self.data!r} from {self.data!r} / {other!r}")
         return self * reciprocal
@@ -323,7 +290,7 @@ class Value:
         return other * self**-1
 
     def __abs__(self) -> Value:
-        return abs_(self)
+        return _unary(ops.abs_, self)
 
     # comparisons look at the data (as `if loss < 0.1:` expects); equality stays identity,
     # so Values can sit in sets and dicts of visited nodes
@@ -342,41 +309,109 @@ class Value:
     # --- named functions ----------------------------------------------------------------
 
     def relu(self) -> Value:
-        return relu(self)
+        return _unary(ops.relu, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return leaky_relu(self, slope)
+        return _unary(ops.leaky_relus(float(slope)), self)
 
     def tanh(self) -> Value:
-        return tanh(self)
+        return _unary(ops.tanh, self)
 
     def sigmoid(self) -> Value:
-        return sigmoid(self)
+        return _unary(ops.sigmoid, self)
 
     def exp(self) -> Value:
-        return exp(self)
+        return _unary(ops.exp, self)
 
     def log(self) -> Value:
-        return log(self)
+        return _unary(ops.log, self)
 
     def sqrt(self) -> Value:
-        return sqrt(self)
+        return _unary(ops.sqrt, self)
 
     def sin(self) -> Value:
-        return sin(self)
+        return _unary(ops.sin, self)
 
     def cos(self) -> Value:
-        return cos(self)
+        return _unary(ops.cos, self)
 
     def softplus(self) -> Value:
-        return softplus(self)
+        return _unary(ops.softplus, self)
 
     def abs(self) -> Value:
-        return abs_(self)
+        return _unary(ops.abs_, self)
+
+
+def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b: Value | None = None) -> Value:
+    """A new node holding `data`, made by `primitive`: every node is made here.
+
+    The operands go as they are kept (see Value's slots): `a` and `b` for an op of two, a tuple
+    of them in `a` for any other. What the node records depends on the mode (modes.py): under
+    no_grad it is a leaf; in a scope it carries the scope's name; under detect_anomaly it also
+    remembers the line that made it.
+    """
+    out = object.__new__(Value)  # not Value(data): __init__'s checks are for what a user passes
+    out.data = data
+    out.grad = 0.0
+    out._primitive = primitive
+    out._a = a
+    out._b = b
+    out._meta = None
+    mode = _mode.get()
+    if mode is not RECORDING:  # inside a mode block (most nodes are not: they are done here)
+        out._meta = mode.meta
+        if not mode.grad:
+            out._primitive, out._a, out._b = None, (), None
+        if mode.anomaly:
+            _note_creation(out, primitive, a if b is None else (a, b))
+    return out
+
+
+def _unary(primitive: ops.Primitive, x: Value) -> Value:
+    """A one-input primitive applied to the Value x (the named methods: x.tanh(), x.relu(), ...)."""
+    return _node(primitive, primitive.forward(x.data), (x,))
+
+
+def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
+    """d node / d parent for each parent, in operand order: what backward multiplies by.
+
+    With `create_graph=True` the derivatives are Values built from the graph.
+
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_derivatives(a * b)
+    (5.0, 2.0)
+    """
+    primitive, a, b = node._primitive, node._a, node._b
+    if primitive is None:
+        return ()
+    if create_graph:
+        local = primitive.derivative(node, *node.parents)
+    elif b is not None:  # two operands: the rule gives a pair
+        return primitive.derivative(node.data, a.data, b.data)
+    else:
+        local = primitive.derivative(node.data, *[p.data for p in a])
+    return (local,) if len(node.parents) == 1 else tuple(local)
+
+
+def chain_rule(node: Value, grad: float | Value, create_graph: bool = False) -> list:
+    """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
+
+        d root / d parent = d root / d node  ×  d node / d parent
+
+    summed over every node that uses the parent (the caller adds the shares up). The one
+    chain-rule step: `backward`, `grad`, the drawings' step-through and expanded nodes all use it.
+
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> chain_rule(a * b, 10.0)
+    [50.0, 20.0]
+    """
+    return [local * grad for local in local_derivatives(node, create_graph)]
 
 
 def _real(x: object) -> float:
     """`x` as a float, or a TypeError saying what was given and what is accepted."""
+    if type(x) is float:
+        return x
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return float(x)
     kind = type(x).__name__
@@ -388,43 +423,15 @@ def _real(x: object) -> float:
     raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")
 
 
-def _node(primitive: object, data: float, a: Value | tuple[Value, ...], b: Value | None) -> Value:
-    """A new node holding `data`, and (as this thread's mode says) how it was made.
+def _lift(x: object, op: str = "") -> Value:
+    """A number as a new leaf Value; NotImplemented for anything else (Python then raises).
 
-    `b` is the second operand, None for a one-operand op, or _MANY when `a` holds all operands.
-    (`+` and `*` write this out in place: they are most of every graph.)
+    Given the name of the op that needs it, a TypeError instead.
     """
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    if _modes_in_use:
-        return _attach(out, primitive, a, b)
-    out._primitive = primitive
-    out._a = a
-    out._b = b
-    out._meta = None
-    return out
-
-
-def _attach(out: Value, primitive: object, a: Value, b: Value | None) -> Value:
-    """Record how `out` was made, as this thread's mode says (no_grad, anomaly, scope)."""
-    grad_enabled, anomaly, meta, _ = _mode.get()
-    if grad_enabled:
-        out._primitive = primitive
-        out._a = a
-        out._b = b
-    else:
-        out._primitive = out._a = out._b = None
-    out._meta = meta
-    if anomaly:
-        _note_creation(out, primitive, a if b is _MANY else (a,) if b is None else (a, b))
-    return out
-
-
-def _lift(x: object) -> Value:
-    """A number as a new leaf Value; NotImplemented for anything else (Python then raises)."""
     if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
         return Value(x)
+    if op:
+        raise TypeError(f"{op}: inputs must be Values or real numbers, got {type(x).__name__}")
     return NotImplemented
 
 
@@ -446,64 +453,55 @@ def topological_order(root: Value) -> list[Value]:
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[Value | None] = [root]
-    push, pop, visit, finish = stack.append, stack.pop, seen.add, order.append
     while stack:
-        v = pop()
+        v = stack.pop()
         if v is None:  # the marker below a node's parents: they are all finished, so is it
-            finish(pop())
+            order.append(stack.pop())
             continue
         if v in seen:
             continue  # pushed twice by two consumers; the first copy was walked already
-        visit(v)
-        a = v._a
-        if a is None:
-            finish(v)  # a leaf has no parents to wait for
-            continue
-        b = v._b
-        # Leaf parents are finished at once, in operand order. If no other parent is waiting
-        # (a parent seen before is finished: in a graph without cycles it cannot be half-way
-        # through its own walk), v is finished too; otherwise v waits below a marker while its
+        seen.add(v)
+        # A parent seen before is finished (in a graph without cycles it cannot be half-way
+        # through its own walk); a leaf parent is finished at once, in operand order. If no
+        # parent is left waiting, v is finished too; otherwise v waits below a marker while its
         # waiting parents are walked, the first operand's subgraph first.
-        if b is _MANY:
-            if seen.issuperset(a):  # the usual case for a neuron's node: its weights and inputs
-                finish(v)  # were reached through another sample or a neighbouring neuron
+        a, b = v._a, v._b
+        if b is not None:
+            # two operands, the commonest node, read from their slots without making a list
+            # (as the loop below does): half the walk's time
+            a_waits = a not in seen
+            if a_waits and a._primitive is None:
+                seen.add(a)
+                order.append(a)
+                a_waits = False
+            b_waits = b not in seen
+            if b_waits and b._primitive is None:
+                seen.add(b)
+                order.append(b)
+                b_waits = False
+            if a_waits or b_waits:
+                stack.append(v)
+                stack.append(None)
+                if b_waits:
+                    stack.append(b)
+                if a_waits:
+                    stack.append(a)
                 continue
+        else:
             waiting = []
             for p in a:
                 if p not in seen:
-                    if p._a is None:
-                        visit(p)
-                        finish(p)
+                    if p._primitive is None:
+                        seen.add(p)
+                        order.append(p)
                     else:
                         waiting.append(p)
             if waiting:
-                push(v)
-                push(None)
+                stack.append(v)
+                stack.append(None)
                 stack.extend(reversed(waiting))
-            else:
-                finish(v)
-            continue
-        a_waits = a not in seen
-        if a_waits and a._a is None:
-            visit(a)
-            finish(a)
-            a_waits = False
-        b_waits = False
-        if b is not None and b not in seen:
-            if b._a is None:
-                visit(b)
-                finish(b)
-            else:
-                b_waits = True
-        if a_waits or b_waits:
-            push(v)
-            push(None)
-            if b_waits:
-                push(b)
-            if a_waits:
-                push(a)
-        else:
-            finish(v)
+                continue
+        order.append(v)
     return order
 
 
@@ -513,9 +511,3 @@ def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value
         if not isinstance(v, Value):
             raise TypeError(f"{what}[{i}] must be a Value, got {type(v).__name__}")
     return values
-
-
-# The primitives are defined in the table (ops.py), which itself builds Values; so do the
-# autodiff tools, whose local derivatives anomaly mode checks.
-from engine import autodiff as _autodiff  # noqa: E402  (a module: it may be half-imported here)
-from engine.ops import _add, _mul, abs_, cos, exp, leaky_relu, log, pow, power, relu, sigmoid, sin, softplus, sqrt, tanh  # noqa: E402,E501

@@ -1,9 +1,10 @@
 """chainrule's neural-network package: from a neuron to a trained model, built on `engine`.
 
 `engine` knows scalars and the chain rule; `nn` adds what training needs: modules whose
-parameters are Values (module.py), losses (losses.py), optimizers (optim.py), toy datasets
-(data.py), the training loop (train.py), gradient-health measurements and clipping (health.py),
-and saving to JSON (io.py). `nn` imports from `engine`, never the reverse.
+parameters are Values (module.py), losses (losses.py), what each loss name asks of labels and
+outputs (tasks.py), optimizers (optim.py), toy datasets (data.py), the training loop (train.py),
+gradient-health measurements and clipping (health.py), and saving to JSON (io.py). `nn`
+imports from `engine`, never the reverse.
 
 >>> import random; random.seed(1337)
 >>> import nn

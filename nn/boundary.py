@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from engine import no_grad
+from nn.tasks import task_named
 
 __all__ = ["predict", "plot_decision_boundary"]
 
@@ -30,13 +31,15 @@ _POINT_COLORS = ["#2171b5", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252
 def predict(model: Callable, points: Sequence[Sequence[float]], loss: str = "hinge", classes: int = 2) -> list[int]:
     """The class `model` gives each point, read the way `loss` trained it.
 
-    Several outputs: the index of the largest (cross entropy). One output: class 1 when the score
-    is above 0 for 'hinge' and 'bce' (a logit of 0 is probability 1/2), else the nearest of the
-    labels 0..classes-1 for 'mse' (a regression onto the labels).
+    Several outputs: the index of the largest (cross entropy). One output: the task's rule
+    (nn/tasks.py): class 1 when the score is above 0 for 'hinge' and 'bce' (a logit of 0 is
+    probability 1/2), the nearest of the labels 0..classes-1 for 'mse' (a regression onto them).
+    A `loss` that names no task raises ValueError.
 
     >>> predict(lambda x: [x[0], -x[0], 0.0], [[2.0], [-2.0]], loss='cross_entropy', classes=3)
     [0, 1]
     """
+    decide = task_named(loss).decide
     out = []
     with no_grad():
         for x in points:
@@ -48,11 +51,7 @@ def predict(model: Callable, points: Sequence[Sequence[float]], loss: str = "hin
                     values = [float(s) for s in scores]
                     out.append(max(range(len(values)), key=values.__getitem__))
                     continue
-            score = float(scores)
-            if loss == "mse":
-                out.append(min(max(round(score), 0), classes - 1) if score == score else 0)
-            else:
-                out.append(1 if score > 0 else 0)
+            out.append(decide(float(scores), classes))
     return out
 
 
@@ -69,6 +68,7 @@ def plot_decision_boundary(
 
     matplotlib is imported only now. Points the model gets wrong are drawn with a red ring.
     """
+    threshold = task_named(loss).threshold  # before matplotlib: a wrong name is refused at once
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
@@ -82,7 +82,7 @@ def plot_decision_boundary(
     grid_points = [[a, b] for b in gy for a in gx]
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 4.6))
-    scores = _binary_scores(model, grid_points, loss) if classes == 2 else None
+    scores = _binary_scores(model, grid_points, threshold) if classes == 2 else None
     if scores is not None:
         # one score: the boundary is where it crosses the threshold, interpolated between grid
         # points, so the curve is smooth even on a coarse grid
@@ -117,9 +117,8 @@ def plot_decision_boundary(
     return ax
 
 
-def _binary_scores(model: Callable, points: list[list[float]], loss: str) -> list[float] | None:
+def _binary_scores(model: Callable, points: list[list[float]], threshold: float) -> list[float] | None:
     """Score minus threshold at each point for a one-output model (None for several outputs)."""
-    threshold = 0.5 if loss == "mse" else 0.0
     scores = []
     with no_grad():
         for x in points:

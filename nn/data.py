@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["make_moons", "make_circles", "make_blobs", "make_spirals"]
+from engine.checks import is_integer, is_real, positive_integer, require
+
+__all__ = ["make_moons", "make_circles", "make_blobs", "make_spirals", "DATASETS"]
 
 Dataset = tuple[list[list[float]], list[int]]
 
@@ -91,7 +93,7 @@ def make_blobs(
     """
     n = _count(n_samples)
     rng = _rng(seed)
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+    if is_integer(centers):
         if centers < 1:
             raise ValueError(f"centers must be at least 1, got {centers}")
         low, high = box
@@ -125,8 +127,7 @@ def make_spirals(
     [0, 0, 1, 1, 2, 2]
     """
     n = _count(n_samples)
-    if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 1:
-        raise ValueError(f"classes must be a positive integer, got {classes!r}")
+    classes = positive_integer(classes, "classes")
     if not isinstance(turns, numbers.Real) or not math.isfinite(turns) or turns <= 0:
         raise ValueError(f"turns must be a number > 0, got {turns!r}")
     rng = _rng(seed)
@@ -139,6 +140,15 @@ def make_spirals(
             points.append([r * math.cos(angle), r * math.sin(angle)])
             labels.append(j)
     return _finish(points, labels, _noise(noise), rng, shuffle)
+
+
+# each dataset by name: what `chainrule train --dataset` offers
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "moons": make_moons,
+    "circles": make_circles,
+    "blobs": make_blobs,
+    "spirals": make_spirals,
+}
 
 
 # --- shared steps ----------------------------------------------------------------------------
@@ -164,20 +174,18 @@ def _finish(points: list[list[float]], labels: list[int], noise: float, rng: ran
 
 def _rng(seed: int | None) -> random.Random:
     # a private generator: making data never disturbs the global `random` that MLP init draws from
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+    if seed is not None and not is_integer(seed):
         raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
     return random.Random(seed)
 
 
 def _count(n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n!r}")
-    return int(n)
+    return positive_integer(n, "n_samples")
 
 
-def _noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0 (a standard deviation), got {noise!r}")
+def _noise(noise: float) -> float:
+    accepted = "a finite number >= 0 (a standard deviation)"
+    require(is_real(noise) and math.isfinite(noise) and noise >= 0, "noise", accepted, noise)
     return float(noise)
 
 

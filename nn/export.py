@@ -11,24 +11,51 @@ PyTorch is optional: it is imported only when `to_torch` is called.
 
 from __future__ import annotations
 
-from nn.module import MLP, Layer
+from collections.abc import Sequence
+from typing import Protocol, TypeGuard
+
+from engine import Value
 
 __all__ = ["to_torch"]
 
 
-def to_torch(model: MLP | Layer) -> object:
+# What to_torch reads, by attribute: an MLP has `layers`, a Layer has `neurons`, a Neuron has `w`,
+# `b` and `activation`. Reading attributes rather than checking classes keeps this file free of
+# nn/module.py, which imports it (MLP.to_torch): the two never import each other.
+class _Neuron(Protocol):
+    @property
+    def w(self) -> Sequence[Value]: ...
+    @property
+    def b(self) -> Value: ...
+    @property
+    def activation(self) -> str: ...
+
+
+class _Layer(Protocol):
+    @property
+    def neurons(self) -> Sequence[_Neuron]: ...
+
+
+class _Network(Protocol):
+    @property
+    def layers(self) -> Sequence[_Layer]: ...
+
+
+def to_torch(model: _Network | _Layer) -> object:
     """An equivalent `torch.nn.Sequential` of float64 Linear layers and activations.
 
-    Row j of a layer's weight matrix is neuron j's `w`; its bias entry is neuron j's `b`.
+    `model` is an MLP (its `layers`) or a Layer (its `neurons`). Row j of a layer's weight matrix
+    is neuron j's `w`; its bias entry is neuron j's `b`.
     """
     try:
         import torch
     except ImportError:
         raise ImportError("to_torch needs PyTorch: pip install torch (see https://pytorch.org)") from None
-    if isinstance(model, Layer):
+    stack = getattr(model, "layers", None)
+    if _is_layer(model):
         layers = [model]
-    elif isinstance(model, MLP):
-        layers = model.layers
+    elif isinstance(stack, (list, tuple)) and all(_is_layer(layer) for layer in stack):
+        layers = list(stack)
     else:
         raise TypeError(f"to_torch converts an MLP or a Layer, got {type(model).__name__}")
     activations = {
@@ -49,3 +76,13 @@ def to_torch(model: MLP | Layer) -> object:
         if kind != "linear":
             modules.append(activations[kind]())
     return torch.nn.Sequential(*modules)
+
+
+def _is_layer(x: object) -> TypeGuard[_Layer]:
+    """A non-empty list of neurons, each with weights `w`, a bias `b` and an `activation` name."""
+    neurons = getattr(x, "neurons", None)
+    return (
+        isinstance(neurons, (list, tuple))
+        and len(neurons) > 0
+        and all(hasattr(n, "w") and hasattr(n, "b") and hasattr(n, "activation") for n in neurons)
+    )

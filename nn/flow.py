@@ -20,9 +20,11 @@ import html
 import math
 from collections.abc import Sequence
 
-from engine.draw.dot import Drawing
+from engine.checks import is_integer, require
+from engine.draw.dot import RANKDIRS, Drawing
 from engine.draw.style import number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
+from nn.module import is_module
 
 __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 
@@ -42,8 +44,7 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
     >>> 'layers.1' in draw_grad_flow(model).source
     True
     """
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    require(rankdir in RANKDIRS, "rankdir", " or ".join(map(repr, RANKDIRS)), rankdir)
     rows = _rows(source, steps)
     dot = Drawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
     dot.attr("node", fontname="Helvetica", fontsize="11", shape="plain")
@@ -89,10 +90,9 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
         chosen = list(steps if steps is not None else (0, n // 2, n - 1))
         if not chosen:
             raise ValueError("draw_grad_flow: steps is empty; give the steps to draw, or leave it out")
+        allowed = f"ints in [0, {n}) (or -{n}..-1, from the end)"
         for k in chosen:
-            if isinstance(k, bool) or not isinstance(k, int) or not -n <= k < n:
-                allowed = f"[0, {n}) (or -{n}..-1, from the end)"
-                raise ValueError(f"draw_grad_flow: steps must be ints in {allowed}, got {k!r}")
+            require(is_integer(k) and -n <= k < n, "draw_grad_flow: steps", allowed, k)
         losses = getattr(source, "loss", [])
         chosen = sorted({k % n for k in chosen})
         return [(_step_title(k, losses), per_step[k]) for k in chosen]
@@ -100,7 +100,7 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
         raise ValueError("draw_grad_flow: steps= applies to a History only")
     if isinstance(source, (list, tuple)) and all(isinstance(s, LayerStats) for s in source) and source:
         return [("", list(source))]
-    if hasattr(source, "parameters"):
+    if is_module(source):
         if not any(p.grad for p in source.parameters()):
             raise ValueError("draw_grad_flow: every gradient of the model is 0; run loss.backward() first")
         return [("", grad_stats(source))]

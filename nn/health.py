@@ -22,11 +22,12 @@ gradients together when their total length exceeds a limit (the direction is kep
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine import Value
+from engine.checks import is_real, require
+from nn.module import as_parameters, is_module
 
 __all__ = [
     "LayerStats",
@@ -104,9 +105,9 @@ def grad_stats(model: object) -> list[LayerStats]:
 def parameter_groups(model: object) -> list[tuple[str, list[Value]]]:
     """(layer name, its parameters) for each layer, input side first: the grouping grad_stats uses."""
     layers = getattr(model, "layers", None)
-    if isinstance(layers, (list, tuple)) and layers and all(hasattr(layer, "parameters") for layer in layers):
+    if isinstance(layers, (list, tuple)) and layers and all(is_module(layer) for layer in layers):
         return [(f"layers.{i}", list(layer.parameters())) for i, layer in enumerate(layers)]
-    if not hasattr(model, "parameters"):
+    if not is_module(model):
         raise TypeError(f"grad_stats needs a Module (something with parameters()), got {type(model).__name__}")
     children = model.named_children() if hasattr(model, "named_children") else []
     if children:
@@ -161,22 +162,10 @@ def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
 
 
 def _values(params: object, who: str) -> list[Value]:
-    if hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()
-    if isinstance(params, Value):
-        return [params]
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(f"{who} needs an iterable of Values, got {type(params).__name__}") from None
-    for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(f"{who}: params[{i}] must be a Value, got {type(p).__name__}")
-    return params
+    # clipping one Value's gradient is fine too: it is a list of one
+    return [params] if isinstance(params, Value) else as_parameters(params, who)
 
 
-def _positive(x: object, what: str, allow_inf: bool = False) -> float:
-    ok = isinstance(x, numbers.Real) and not isinstance(x, bool) and x > 0
-    if not ok or (math.isinf(x) and not allow_inf):
-        raise ValueError(f"{what} must be a number > 0, got {x!r}")
+def _positive(x: float, what: str, allow_inf: bool = False) -> float:
+    require(is_real(x) and x > 0 and (allow_inf or not math.isinf(x)), what, "a number > 0", x)
     return float(x)

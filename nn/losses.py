@@ -25,6 +25,7 @@ import numbers
 from collections.abc import Sequence
 
 from engine import Value
+from engine.checks import is_integer, is_real
 from engine.ops import logsumexp
 
 __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy"]
@@ -53,7 +54,7 @@ def hinge(scores: Sequence[Value] | Value, labels: Sequence[float] | float) -> V
     """
     scores, labels = _flatten(scores, "scores"), _flatten(labels, "labels")
     _same_length(scores, labels, "hinge")
-    bad = [y for y in labels if not _is_number(y) or y not in (-1, 1)]
+    bad = [y for y in labels if not is_real(y) or y not in (-1, 1)]
     if bad:
         raise ValueError(f"hinge needs labels -1 or +1, got {bad[0]!r} (map classes 0/1 with 2*y - 1)")
     # written term for term as micrograd's demo, so ported scripts get identical numbers
@@ -76,7 +77,7 @@ def binary_cross_entropy(logits: Sequence[Value] | Value, labels: Sequence[float
     logits, labels = _flatten(logits, "logits"), _flatten(labels, "labels")
     _same_length(logits, labels, "binary_cross_entropy")
     # a label may be a Value too (compiled training passes each batch's labels as inputs)
-    bad = [y for y in labels if not (_is_number(y) or isinstance(y, Value)) or not 0 <= _data(y) <= 1]
+    bad = [y for y in labels if not (is_real(y) or isinstance(y, Value)) or not 0 <= _data(y) <= 1]
     if bad:
         raise ValueError(f"binary_cross_entropy needs labels in [0, 1] (classes 0/1), got {bad[0]!r}")
     # -y log σ(z) - (1-y) log(1-σ(z)) = log(1 + e^z) - y z  = softplus(z) - y z
@@ -105,11 +106,11 @@ def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int])
     for i, (row, t) in enumerate(zip(rows, targets)):
         log_sum_exp = logsumexp(*row)
         if isinstance(t, Sequence) and not isinstance(t, (str, bytes)):
-            if len(t) != len(row) or not all(isinstance(p, Value) or _is_number(p) for p in t):
+            if len(t) != len(row) or not all(isinstance(p, Value) or is_real(p) for p in t):
                 raise ValueError(f"cross_entropy target {i}: a row of {len(row)} class probabilities, got {t!r}")
             # -Σ p_j (z_j - logsumexp(z)): for a one-hot p, the same number as the class index
             losses.append(-sum(p * (z - log_sum_exp) for p, z in zip(t, row)))
-        elif isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < len(row):
+        elif not (is_integer(t) and 0 <= t < len(row)):
             raise ValueError(f"cross_entropy target {i} must be a class index 0..{len(row) - 1}, got {t!r}")
         else:
             losses.append(log_sum_exp - row[t])
@@ -153,7 +154,3 @@ def _as_value(x: Value | float) -> Value:
 
 def _data(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else float(x)
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)

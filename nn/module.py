@@ -25,17 +25,28 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeGuard
 
 from engine import Value, scope
+from engine.checks import is_real, positive_integer
 from engine.modes import Meta, _metas_inside
-from engine.ops import _linear_node, leaky_relu, relu, sigmoid, tanh
+from engine.ops import linear_primitive, weighted_sum
+from engine.value import _node
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "is_module", "as_parameters"]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
-_ACTIVATION_OPS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "leaky_relu": leaky_relu, "linear": None}
-INITS = ("uniform", "xavier", "he")
+# each activation by name, and the op a neuron applies to w · x + b ('linear': none)
+# the methods, not ops.relu etc.: a Value applies a one-input op to itself without the checks
+# a call on unknown inputs needs (a tenth of a step through nn)
+_ACTIVATION_OPS = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,
+    "linear": None,
+}
+ACTIVATIONS = tuple(_ACTIVATION_OPS)
 
 
 class Module:
@@ -122,7 +133,7 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected {_listing(unexpected)}")
             raise KeyError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
-        not_numbers = [name for name in named if not _is_real(state[name])]
+        not_numbers = [name for name in named if not is_real(state[name])]
         if not_numbers:
             kinds = _listing([f"{name} ({type(state[name]).__name__})" for name in not_numbers])
             raise TypeError(f"state dict values must be real numbers, got {kinds}")
@@ -166,7 +177,7 @@ class Neuron(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        nin = _positive_int(nin, "Neuron nin")
+        nin = positive_integer(nin, "Neuron nin")
         if isinstance(activation, bool):  # micrograd's signature, called positionally: Neuron(nin, nonlin)
             activation, nonlin = "relu", activation
         if nonlin is not None:
@@ -191,7 +202,9 @@ class Neuron(Module):
         # data read out (a Layer does both once for all its neurons).
         # w · x + b is one fused node, summed in micrograd's order (bias first, then each
         # product in turn), so a ported script computes the same numbers about ten times faster
-        act = _linear_node(self.w, x, x_data, self.b)
+        act = _node(
+            linear_primitive, weighted_sum([p.data for p in self.w], x_data, self.b.data), (*self.w, *x, self.b)
+        )
         activation = _ACTIVATION_OPS[self.activation]
         out = activation(act) if activation is not None else act
         if meta is not None:  # the Layer did not enter this neuron's scope: tag its two nodes
@@ -215,7 +228,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **neuron_options: object) -> None:
-        nout = _positive_int(nout, "Layer nout")
+        nout = positive_integer(nout, "Layer nout")
         seed = neuron_options.pop("seed", None)
         if seed is not None:
             neuron_options["rng"] = random.Random(seed)  # one generator for the layer, not one per neuron
@@ -272,10 +285,10 @@ class MLP(Module):
         init: str = "uniform",
         seed: int | None = None,
     ) -> None:
-        nin = _positive_int(nin, "MLP nin")
+        nin = positive_integer(nin, "MLP nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise TypeError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [_positive_int(n, "MLP layer size") for n in nouts]
+        sizes = [nin] + [positive_integer(n, "MLP layer size") for n in nouts]
         activation, output_activation = _activation(activation), _activation(output_activation)
         _init_name(init)
         rng = random.Random(seed) if seed is not None else None  # None: Python's global random, as micrograd
@@ -309,15 +322,45 @@ class MLP(Module):
 # --- checks at the boundary, and initialisation ---------------------------------------------
 
 
+def is_module(x: object) -> TypeGuard[Module]:
+    """Something with a `parameters()` method: an nn.Module, or any object shaped like one."""
+    return callable(getattr(x, "parameters", None))
+
+
+def as_parameters(params: object, who: str) -> list[Value]:
+    """The Values `params` stands for, as a list: a Module's `parameters()`, or an iterable of Values.
+
+    Anything else (a lone Value too: pass `[v]`) raises TypeError naming `who`.
+
+    >>> len(as_parameters(MLP(2, [3, 1], seed=0), "SGD")), as_parameters([Value(1.0)], "SGD")[0].data
+    (13, 1.0)
+    """
+    if is_module(params):
+        params = params.parameters()
+    if isinstance(params, Value) or not isinstance(params, Iterable):
+        raise TypeError(f"{who} needs an iterable of Values, got {type(params).__name__}")
+    values = list(params)
+    for i, p in enumerate(values):
+        if not isinstance(p, Value):
+            raise TypeError(f"{who} params[{i}] must be a Value, got {type(p).__name__}")
+    return values
+
+
+# each initialisation by name: weights are drawn from [-bound, bound], bound(fan_in, fan_out)
+_INIT_BOUNDS: dict[str, Callable[[int, int], float]] = {
+    # micrograd: random.uniform(-1, 1), whatever the layer's size
+    "uniform": lambda nin, fan_out: 1.0,
+    # Glorot: variance bound²/3 = 2 / (fan_in + fan_out)
+    "xavier": lambda nin, fan_out: math.sqrt(6.0 / (nin + fan_out)),
+    # Kaiming/He: variance 2 / fan_in keeps ReLU activations' scale
+    "he": lambda nin, fan_out: math.sqrt(6.0 / nin),
+}
+INITS = tuple(_INIT_BOUNDS)
+
+
 def _draw_weights(nin: int, fan_out: int, init: str, rng: random.Random | None) -> list[float]:
     source = rng if rng is not None else random
-    init = _init_name(init)
-    if init == "uniform":
-        bound = 1.0  # micrograd: random.uniform(-1, 1), whatever the layer's size
-    elif init == "xavier":
-        bound = math.sqrt(6.0 / (nin + fan_out))  # Glorot: variance bound²/3 = 2 / (fan_in + fan_out)
-    else:
-        bound = math.sqrt(6.0 / nin)  # Kaiming/He: variance 2 / fan_in keeps ReLU activations' scale
+    bound = _INIT_BOUNDS[_init_name(init)](nin, fan_out)
     return [source.uniform(-bound, bound) for _ in range(nin)]
 
 
@@ -331,12 +374,6 @@ def _activation(name: object) -> str:
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {name!r}")
     return name
-
-
-def _positive_int(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def _as_inputs(x: object, n: int, who: str) -> Sequence[Value | float]:
@@ -366,10 +403,6 @@ def _lifted(x: Sequence[Value | float]) -> Sequence[Value]:
 
 def _public_attributes(module: Module) -> list[tuple[str, object]]:
     return [(name, attr) for name, attr in vars(module).items() if not name.startswith("_")]
-
-
-def _is_real(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _finite_float(x: float) -> bool:

@@ -26,12 +26,13 @@ The optimizers here refine that step the way `torch.optim` does, update for upda
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable
 
 from engine import Value
+from engine.checks import is_real, require
+from nn.module import as_parameters
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "OPTIMIZERS"]
 
 Schedule = Callable[[int], float]
 
@@ -44,16 +45,9 @@ class Optimizer:
     """
 
     def __init__(self, params: Iterable[Value], lr: float | Schedule) -> None:
-        if hasattr(params, "parameters") and callable(params.parameters):
-            params = params.parameters()
-        if isinstance(params, Value) or not isinstance(params, Iterable):
-            raise TypeError(f"{type(self).__name__} needs an iterable of Values, got {type(params).__name__}")
-        self.params = list(params)
+        self.params = as_parameters(params, type(self).__name__)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__} params[{i}] must be a Value, got {type(p).__name__}")
         if not callable(lr):
             lr = _non_negative(lr, "lr")
         self.lr = lr
@@ -194,7 +188,10 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-def _non_negative(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x >= 0 or math.isinf(x):
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
+# the optimizers by name: what a task suggests (nn/tasks.py) and `chainrule train --optimizer` offers
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+
+
+def _non_negative(x: float, what: str) -> float:
+    require(is_real(x) and x >= 0 and not math.isinf(x), what, "a finite number >= 0", x)
     return float(x)

@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import Value, gc_paused, no_grad
+from engine.checks import is_integer, is_real, require
 from engine.compiler import compile as compile_graph
-from nn import losses
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
 from nn.optim import SGD
+from nn.tasks import TASKS, Task, class_labels
 
 __all__ = ["fit", "History"]
 
@@ -90,7 +91,8 @@ def fit(
     `loss` is 'hinge' (classes 0/1 or -1/+1; the model gives one score), 'bce' (classes 0/1; one
     logit), 'cross_entropy' (classes 0..k-1; k logits), 'mse' (numbers, or lists of numbers for
     several outputs) or a callable `loss(predictions, targets) -> Value`. Class labels are mapped
-    to what the loss needs (0/1 becomes -1/+1 for hinge).
+    to what the loss needs (0/1 becomes -1/+1 for hinge): each name's rules are one entry of the
+    table in nn/tasks.py.
 
     The default optimizer is micrograd demo's: SGD with a learning rate falling linearly from 1.0
     to 0.1 over the run. That suits hinge and the cross entropies on small nets; for 'mse' pass a
@@ -116,15 +118,15 @@ def fit(
         raise ValueError(f"fit: X has {len(X)} samples but y has {len(y)} labels")
     if not X:
         raise ValueError("fit: X is empty")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not 1 <= batch_size <= len(X)
-    ):
-        raise ValueError(f"batch_size must be None or an integer from 1 to {len(X)} (len(X)), got {batch_size!r}")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not clip > 0):
-        raise ValueError(f"clip must be None or a number > 0 (the largest gradient norm allowed), got {clip!r}")
-    loss_fn, targets, accuracy = _task(loss, y)
+    require(is_integer(steps) and steps >= 0, "steps", "an integer >= 0", steps)
+    batches = f"None or an integer from 1 to {len(X)} (len(X))"
+    require(
+        batch_size is None or (is_integer(batch_size) and 1 <= batch_size <= len(X)), "batch_size", batches, batch_size
+    )
+    clips = "None or a number > 0 (the largest gradient norm allowed)"
+    require(clip is None or (is_real(clip) and clip > 0), "clip", clips, clip)
+    task, loss_fn, targets, accuracy = _task(loss, y)
+    prediction = task.prediction if task is not None else _as_is  # one sample's output as the loss takes it
     params = model.parameters()
     if optimizer is None:
         optimizer = SGD(params, lr=_micrograd_schedule(steps))
@@ -136,7 +138,7 @@ def fit(
     history = History()
     from tqdm.auto import tqdm  # imported here: `import nn` stays quick for scripts and the CLI
 
-    compiled = _CompiledLoss(model, loss, loss_fn) if compile else None
+    compiled = _CompiledLoss(model, task, loss_fn) if compile else None
     bar = tqdm(range(steps), desc="fit", unit="step", disable=not (progress and _interactive()))
     for k in bar:
         # the step's graph has no reference cycles: the cyclic collector would only rescan it
@@ -144,7 +146,7 @@ def fit(
             batch = everything if batch_size is None else rng.sample(everything, batch_size)
             wanted = [targets[i] for i in batch]
             if compiled is None:
-                preds = [_single_output(model(X[i]), loss) for i in batch]
+                preds = [prediction(model(X[i])) for i in batch]
                 batch_loss = loss_fn(preds, wanted)
                 value = batch_loss.data
             else:
@@ -188,30 +190,30 @@ class _CompiledLoss:
     mini-batches that is a trace per label pattern, and compile=False is faster.
     """
 
-    def __init__(self, model: Callable, loss: object, loss_fn: LossFunction) -> None:
-        self.model, self.loss, self.loss_fn = model, loss, loss_fn
-        self.labels_vary = loss in ("hinge", "mse", "bce", "cross_entropy")
-        self.classes = 0  # cross_entropy: the model's number of logits, read on the first call
+    def __init__(self, model: Callable, task: Task | None, loss_fn: LossFunction) -> None:
+        self.model, self.task, self.loss_fn = model, task, loss_fn
+        self.classes = 0  # one output per class: the model's number of outputs, read on the first call
         self.run = compile_graph(self._batch_loss)
 
     def _batch_loss(self, xs: list, labels: object) -> tuple[Value, list]:
-        preds = [_single_output(self.model(x), self.loss) for x in xs]
-        if self.loss == "hinge":
-            # the labels ±1 as arguments: hinge(s, y) is hinge(s·y, +1), number for number
-            return self.loss_fn([p * t for p, t in zip(preds, labels)], [1] * len(preds)), preds
-        return self.loss_fn(preds, list(labels) if self.labels_vary else labels.labels), preds
+        task = self.task
+        if task is None:  # a callable loss: its labels as given, part of the batch's shape
+            preds = [self.model(x) for x in xs]
+            return self.loss_fn(preds, labels.labels), preds
+        preds = [task.prediction(self.model(x)) for x in xs]
+        return (task.traced_loss or task.loss)(preds, list(labels)), preds
 
     def __call__(self, xs: list, wanted: list) -> tuple[float, list]:
-        if self.loss == "cross_entropy":
+        if self.task is None:
+            labels = _Labels(wanted)
+        elif self.task.per_class:  # each class index as a one-hot row of probabilities: the same loss
             if not self.classes:
                 with no_grad():
                     out = self.model(xs[0])
                 self.classes = len(out) if isinstance(out, (list, tuple)) else 1
             labels = [[1.0 if j == t else 0.0 for j in range(self.classes)] for t in wanted]
-        elif self.labels_vary:
-            labels = _floats(wanted)
         else:
-            labels = _Labels(wanted)
+            labels = _floats(wanted)
         value, preds = self.run(_floats(xs), labels)
         return value, _as_values(preds)
 
@@ -267,73 +269,18 @@ def _update_ratio(before: list[float], group: list[Value]) -> float:
     return math.log10(step / size) if size > 0 else math.inf
 
 
-def _task(loss: object, y: list) -> tuple[LossFunction, list, Callable[[list, list], float]]:
-    """The loss function, the targets it needs, and how to score accuracy, for `loss`."""
+def _task(loss: object, y: list) -> tuple[Task | None, LossFunction, list, Callable[[list, list], float]]:
+    """The Task `loss` names (None for a callable), its loss function, the targets for labels y, and its accuracy."""
     if callable(loss):
-        return loss, y, lambda preds, targets: math.nan
-    classes = set(y) if all(_is_int(t) for t in y) else None
-    if loss == "hinge":
-        if classes is None or not (classes <= {0, 1} or classes <= {-1, 1}):
-            raise ValueError(f"loss='hinge' needs two classes labelled 0/1 or -1/+1, got labels {_some(y)}")
-        signs = [1 if t == 1 else -1 for t in y]
-        return losses.hinge, signs, _accuracy_by_sign
-    if loss == "bce":
-        if classes is None or not (classes <= {0, 1} or classes <= {-1, 1}):
-            raise ValueError(f"loss='bce' needs two classes labelled 0/1 (or -1/+1), got labels {_some(y)}")
-        return losses.binary_cross_entropy, [1 if t == 1 else 0 for t in y], _accuracy_by_sign
-    if loss == "cross_entropy":
-        if classes is None or min(classes) < 0:
-            raise ValueError(f"loss='cross_entropy' needs integer class labels 0..k-1, got labels {_some(y)}")
-        return losses.cross_entropy, [int(t) for t in y], _accuracy_by_argmax
-    if loss == "mse":
-        if classes is None:
-            return losses.mse, y, lambda preds, targets: math.nan  # regression: no classes to be right about
-        return losses.mse, y, _nearest_class_accuracy(sorted(classes))
-    raise ValueError(f"loss must be 'hinge', 'mse', 'bce', 'cross_entropy' or a callable, got {loss!r}")
+        return None, loss, y, lambda preds, targets: math.nan
+    task = TASKS.get(loss) if isinstance(loss, str) else None
+    if task is None:
+        raise ValueError(f"loss must be {', '.join(map(repr, TASKS))} or a callable, got {loss!r}")
+    classes = class_labels(y)
+    targets = task.targets(y)
+    return task, task.loss, targets, lambda preds, wanted: task.accuracy(preds, wanted, classes)
 
 
-def _single_output(pred: object, loss: object) -> object:
-    if loss == "mse" and isinstance(pred, list) and len(pred) == 1:
-        return pred[0]
-    if loss in ("hinge", "bce"):
-        if isinstance(pred, list) and len(pred) == 1:
-            return pred[0]
-        if not isinstance(pred, Value):
-            count = len(pred) if isinstance(pred, list) else type(pred).__name__
-            raise ValueError(f"loss={loss!r} needs one output per sample, the model gave {count}")
-    elif loss == "cross_entropy" and isinstance(pred, Value):
-        raise ValueError("loss='cross_entropy' needs one logit per class, the model gave a single Value")
-    return pred
-
-
-def _accuracy_by_sign(scores: list[Value], targets: list[int]) -> float:
-    return sum((s.data > 0) == (t == 1) for s, t in zip(scores, targets)) / len(targets)
-
-
-def _accuracy_by_argmax(rows: list[list[Value]], targets: list[int]) -> float:
-    hits = 0
-    for row, t in zip(rows, targets):
-        hits += max(range(len(row)), key=lambda j: row[j].data) == t
-    return hits / len(targets)
-
-
-def _nearest_class_accuracy(classes: list[int]) -> Callable[[list, list], float]:
-    def accuracy(preds: list, targets: list) -> float:
-        if not all(isinstance(p, Value) for p in preds):
-            return math.nan
-        return sum(min(classes, key=lambda c: abs(p.data - c)) == t for p, t in zip(preds, targets)) / len(targets)
-
-    return accuracy
-
-
-def _is_int(t: object) -> bool:
-    if isinstance(t, bool):
-        return False
-    if isinstance(t, numbers.Integral):
-        return True
-    return isinstance(t, float) and t.is_integer()
-
-
-def _some(y: list, limit: int = 6) -> str:
-    seen = sorted(set(map(repr, y)))
-    return ", ".join(seen[:limit]) + (", ..." if len(seen) > limit else "")
+def _as_is(out: object) -> object:
+    # a callable loss takes the model's outputs as they are
+    return out

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import strategies as st
 
 from engine import Value
+from engine.ops import local_registry
 
 # Each operation is written with plain operators plus the backend's named functions `f`, so
 # one definition serves every backend. Arguments that must stay positive (log, sqrt, the base
@@ -213,3 +214,11 @@ def _lecture_neuron() -> tuple[Value, dict[str, Value]]:
 def lecture_neuron() -> Callable[[], tuple[Value, dict[str, Value]]]:
     """Builds the lecture's neuron afresh on each call: `o, nodes = lecture_neuron()`."""
     return _lecture_neuron
+
+
+@pytest.fixture(autouse=True)
+def _ops_registered_in_a_test_stay_in_that_test():
+    # an op a test defines with @primitive (some wrong on purpose) must not join the table that
+    # other tests walk
+    with local_registry():
+        yield

@@ -22,6 +22,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.draw.dot import COLOR_MODES, RANKDIRS
+from nn.data import DATASETS
+from nn.module import ACTIVATIONS, INITS
+from nn.optim import OPTIMIZERS
+from nn.tasks import TASKS
+
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "--at", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -557,6 +563,52 @@ def test_mse_and_cross_entropy_train_with_adam_unless_told_otherwise(tmp_path, m
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--loss", "mse", "--steps", "30", "--no-progress"]) == 0
     assert printed(capsys.readouterr().out, r"final loss (\S+)") < 1.0  # SGD at micrograd's rate 1.0 diverged
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "allowed"),
+    [
+        ("train", "--loss", list(TASKS)),
+        ("train", "--optimizer", list(OPTIMIZERS)),
+        ("train", "--activation", ACTIVATIONS),
+        ("train", "--init", INITS),
+        ("train", "--dataset", list(DATASETS)),
+        ("gradflow", "--activation", ACTIVATIONS),
+        ("gradflow", "--init", INITS),
+        ("gradflow", "--rankdir", RANKDIRS),
+        ("draw", "--rankdir", RANKDIRS),
+        ("draw", "--color-by", COLOR_MODES),
+    ],
+)
+def test_the_commands_choices_are_exactly_the_librarys_own_lists(command, option, allowed, capsys):
+    from nn.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert f"  {option} {{{','.join(allowed)}}}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_train_uses_the_optimizer_its_task_suggests(name, tmp_path, monkeypatch):
+    import nn
+    from nn.cli import main
+
+    used = []
+    real_fit = nn.fit
+
+    def fit(*args, optimizer, **options):
+        used.append(optimizer)
+        return real_fit(*args, optimizer=optimizer, **options)
+
+    monkeypatch.setattr(nn, "fit", fit)
+    monkeypatch.chdir(tmp_path)
+    data = [] if TASKS[name].two_classes else ["--dataset", "blobs", "--classes", "3"]
+    assert main(["train", "--loss", name, "--steps", "2", "--samples", "20", "--no-progress", *data]) == 0
+    kind = TASKS[name].optimizer
+    if kind == "sgd":
+        assert used == [None]  # fit's own default: micrograd's SGD, its learning rate falling from 1.0
+    else:
+        assert type(used[0]) is OPTIMIZERS[kind]
 
 
 def test_output_cut_short_by_the_reader_ends_quietly(tmp_path):

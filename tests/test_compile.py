@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import nn
 from engine import Value, detect_anomaly, no_grad, primitive
 from engine.compiler import compile
-from engine.ops import Primitive, linear, registered
+from engine.ops import Primitive, examples, linear
 
 
 def close(a: float, b: float, tol: float = 1e-12) -> bool:
@@ -149,7 +149,7 @@ def test_random_mlps_give_backwards_loss_and_every_gradient(sizes, activation, b
             p.data += rng.uniform(-0.5, 0.5)
 
 
-OPS = sorted(registered().items())
+OPS = sorted(examples().items())
 # well-behaved ops for formulas repeated per sample (few nans, so the comparison says something)
 OPS_FOR_SAMPLES = [(name, op) for name, op in OPS if name in {"+", "*", "tanh", "sigmoid", "relu", "abs", "exp", "**2"}]
 
@@ -166,7 +166,7 @@ def grow(pool, recipe, ops):
         prim = ops[op][1]
         # operands picked from everything made so far: the same node feeds several later ones
         operands = [pool[i % len(pool)] for i in picks]
-        pool.append(prim(*operands[:5]) if prim.arity is None else prim(*operands[: prim.arity]))
+        pool.append(prim(*operands[: prim.arity]))
     return pool
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from engine import Primitive, Value, grad, no_grad, scope, topological_order
 from engine.draw.dot import GraphvizNotFoundError, draw_dot
-from engine.ops import registered
+from engine.ops import examples
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -629,7 +629,7 @@ def _mul_parts(a, b):
 def test_every_primitive_with_parts_builds_its_forward_value_and_its_derivative_rule_from_them():
     # the parts' backward runs through + and * only: an oracle independent of the fused rule
     rng = random.Random(7)
-    with_parts = [p for p in registered().values() if p.parts is not None]
+    with_parts = [p for p in examples().values() if p.parts is not None]
     assert "w·x+b" in {p.name for p in with_parts}
     for p in with_parts:
         for _ in range(5):

@@ -10,7 +10,9 @@ import sys
 import pytest
 
 from engine import Value
-from nn import MLP, SGD, Adam, History, LayerStats, fit, losses, make_blobs, make_moons
+from nn import MLP, SGD, Adam, History, LayerStats, fit, losses, make_blobs, make_moons, predict
+from nn.optim import OPTIMIZERS
+from nn.tasks import TASKS
 
 X, Y = make_moons(24, seed=2)
 
@@ -157,6 +159,77 @@ def test_history_repr_reads_as_a_summary():
     assert repr(history) == "History(2 steps: loss 0.9 -> 0.1, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
 
 
+# --- the table of tasks: one entry per loss name -------------------------------------------------
+
+
+def _data_for(task):
+    """Two-class moons for a loss that separates two classes, three blobs for the others."""
+    if task.two_classes:
+        return X, Y, 2
+    blobs, labels = make_blobs(30, centers=3, seed=1)
+    return blobs, labels, 3
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_every_task_trains_with_its_suggested_optimizer_and_the_same_numbers_compiled(name):
+    task = TASKS[name]
+    inputs, labels, classes = _data_for(task)
+    runs = []
+    for compile in (False, True):
+        model = MLP(2, [8, task.outputs(classes)], seed=0)
+        optimizer = OPTIMIZERS[task.optimizer](model, lr=0.05)
+        runs.append(
+            fit(model, inputs, labels, loss=name, optimizer=optimizer, steps=15, progress=False, compile=compile)
+        )
+    plain, compiled = runs
+    assert plain.loss[-1] < plain.loss[0]
+    assert compiled.loss == pytest.approx(plain.loss, rel=1e-12)
+    assert compiled.accuracy == pytest.approx(plain.accuracy, nan_ok=True)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_the_accuracy_fit_reports_is_the_share_of_points_predict_gets_right(name):
+    task = TASKS[name]
+    inputs, labels, classes = _data_for(task)
+    model = MLP(2, [8, task.outputs(classes)], seed=3)
+    history = fit(model, inputs, labels, loss=name, optimizer=SGD(model, lr=0.0), steps=1, progress=False)
+    right = sum(p == t for p, t in zip(predict(model, inputs, name, classes), labels))
+    assert history.accuracy[0] == right / len(labels)  # lr 0: the weights fit scored are the ones predicted with
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "targets"),
+    [
+        ("hinge", [0, 1, 1], [-1, 1, 1]),
+        ("hinge", [-1, 1], [-1, 1]),
+        ("bce", [-1, 1, -1], [0, 1, 0]),
+        ("cross_entropy", [2.0, 0, 1], [2, 0, 1]),
+        ("mse", [0.5, 2.5], [0.5, 2.5]),
+    ],
+)
+def test_each_task_maps_class_labels_to_the_targets_its_loss_needs(name, labels, targets):
+    assert TASKS[name].targets(labels) == targets
+
+
+def test_predict_reads_one_score_by_the_rule_of_its_task():
+    score = lambda x: Value(x[0])
+    points = [[-0.2], [0.3], [0.7], [1.6], [9.0]]
+    assert predict(score, points, "hinge") == predict(score, points, "bce") == [0, 1, 1, 1, 1]
+    assert predict(score, points, "mse", classes=3) == [0, 0, 1, 2, 2]  # the nearest label, 0..2
+
+
+def test_an_unknown_loss_name_is_refused_naming_every_task_in_the_table():
+    names = ", ".join(map(repr, TASKS))
+    with pytest.raises(ValueError, match=f"^loss must be {names} or a callable, got 'l1'$"):
+        fit(_small(), X, Y, loss="l1", steps=1, progress=False)
+    with pytest.raises(ValueError, match=f"^loss must be one of {names}, got 'l1'$"):
+        predict(_small(), X, loss="l1")
+
+
+def test_every_task_suggests_an_optimizer_the_library_has():
+    assert {task.optimizer for task in TASKS.values()} <= set(OPTIMIZERS)
+
+
 # --- the progress bar ------------------------------------------------------------------------------
 
 
@@ -217,6 +290,20 @@ def test_bad_arguments_raise_with_what_was_given(kwargs, error, message):
     arguments = {"y": Y, "steps": 1, "progress": False} | kwargs
     with pytest.raises(error, match=message):
         fit(_small(), X, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("steps", "steps must be an integer >= 0, got True"),
+        ("batch_size", r"batch_size must be None or an integer from 1 to 24 \(len\(X\)\), got True"),
+        ("clip", r"clip must be None or a number > 0 \(the largest gradient norm allowed\), got True"),
+    ],
+)
+def test_true_is_not_taken_for_the_number_one(option, message):
+    arguments = {"steps": 1, "progress": False} | {option: True}
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        fit(_small(), X, Y, **arguments)
 
 
 def test_a_model_with_several_outputs_is_refused_for_hinge():

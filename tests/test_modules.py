@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import statistics
+from fractions import Fraction
 
+import numpy
 import pytest
 
 from engine import Value
-from nn import MLP, Layer, Module, Neuron
+from engine.checks import is_integer, is_real, positive_integer, require
+from nn import MLP, SGD, Layer, Module, Neuron, clip_grad_norm, grad_stats
+from nn.module import ACTIVATIONS, INITS, as_parameters
 
 
 def _micrograd_mlp(seed: int, nin: int, nouts: list[int]):
@@ -107,6 +112,12 @@ def test_neuron_applies_its_activation_to_w_dot_x_plus_b(activation, x):
     assert n(x).data == pytest.approx(ACTIVATION_FORMULAS[activation](z), abs=1e-12)
 
 
+def test_the_listed_activations_are_exactly_those_a_neuron_applies():
+    assert set(ACTIVATIONS) == set(ACTIVATION_FORMULAS)
+    for activation in ACTIVATIONS:
+        assert Neuron(2, activation=activation, seed=0).activation == activation
+
+
 def test_lectures_network_squashes_its_output_with_tanh():
     model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
     assert [layer.neurons[0].activation for layer in model.layers] == ["tanh", "tanh", "tanh"]
@@ -178,6 +189,10 @@ def test_initialisations_have_their_documented_variance_and_zero_bias(init, vari
     assert max(abs(w) for w in weights) <= bound
     assert statistics.pvariance(weights) == pytest.approx(variance, rel=0.03)
     assert all(n.b.data == 0.0 for n in layer.neurons)
+
+
+def test_the_listed_initialisations_are_exactly_the_documented_ones():
+    assert set(INITS) == {"uniform", "xavier", "he"}  # each with its variance checked above
 
 
 def test_seed_uses_a_private_generator_and_leaves_global_random_alone():
@@ -393,6 +408,86 @@ def test_a_module_inside_a_module_prints_its_parts_indented_under_it():
     ]
 
 
+# --- checks at the boundary -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [3, 0, -2, 10**30, numpy.int64(3)])
+def test_is_integer_accepts_whole_numbers_of_any_integer_type(x):
+    assert is_integer(x)
+
+
+@pytest.mark.parametrize("x", [True, False, 2.0, "2", None, 2j, numpy.float64(2.0)])
+def test_is_integer_refuses_bools_and_whatever_is_not_an_integer(x):
+    assert not is_integer(x)
+
+
+@pytest.mark.parametrize("x", [0.5, 2, -math.inf, Fraction(1, 3), numpy.float64(0.5), numpy.int64(2)])
+def test_is_real_accepts_real_numbers_of_any_type(x):
+    assert is_real(x)
+
+
+@pytest.mark.parametrize("x", [True, False, "0.5", None, 1j, [1.0]])
+def test_is_real_refuses_bools_and_whatever_is_not_a_real_number(x):
+    assert not is_real(x)
+
+
+def test_require_says_what_was_given_and_what_is_accepted():
+    require(True, "steps", "an integer >= 0", 3)
+    with pytest.raises(ValueError, match=r"^steps must be an integer >= 0, got True$"):
+        require(False, "steps", "an integer >= 0", True)
+
+
+@pytest.mark.parametrize("bad", [True, False, 2.0, "2", None, 0, -3])
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda n: positive_integer(n, "count"), "count"),
+        (lambda n: Neuron(n), "Neuron nin"),
+        (lambda n: Layer(2, n), "Layer nout"),
+        (lambda n: MLP(n, [1]), "MLP nin"),
+        (lambda n: MLP(2, [4, n]), "MLP layer size"),
+    ],
+)
+def test_every_size_refuses_bools_and_non_integers_naming_itself(make, name, bad):
+    with pytest.raises(ValueError, match=f"^{re.escape(name)} must be a positive integer, got {re.escape(repr(bad))}$"):
+        make(bad)
+
+
+def test_sizes_may_be_any_integer_type_and_become_ints():
+    assert positive_integer(numpy.int64(4), "count") == 4 and type(positive_integer(numpy.int64(4), "count")) is int
+    assert MLP(numpy.int64(2), [numpy.int64(3), 1], seed=0).sizes == [2, 3, 1]
+
+
+# --- a Module or a list of Values ------------------------------------------------------------------
+
+
+def test_a_module_stands_for_its_parameters_wherever_a_list_of_values_is_taken():
+    model = MLP(2, [3, 1], seed=0)
+    ids = [id(p) for p in model.parameters()]
+    assert [id(p) for p in as_parameters(model, "SGD")] == ids
+    assert [id(p) for p in SGD(model, lr=0.1).params] == ids
+    twin = MLP(2, [3, 1], seed=0)
+    for p in model.parameters() + twin.parameters():
+        p.grad = 1.0
+    assert clip_grad_norm(model, 1.0) == clip_grad_norm(twin.parameters(), 1.0) == math.sqrt(len(ids))
+    assert [p.grad for p in model.parameters()] == [p.grad for p in twin.parameters()]
+    assert [s.name for s in grad_stats(model)] == ["layers.0", "layers.1"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (Value(1.0), "^SGD needs an iterable of Values, got Value$"),
+        (3, "^SGD needs an iterable of Values, got int$"),
+        ([Value(1.0), 2.0], r"^SGD params\[1\] must be a Value, got float$"),
+        ((v for v in [Value(1.0), "w"]), r"^SGD params\[1\] must be a Value, got str$"),
+    ],
+)
+def test_what_is_neither_a_module_nor_values_is_refused_naming_the_culprit(params, message):
+    with pytest.raises(TypeError, match=message):
+        as_parameters(params, "SGD")
+
+
 # --- to_torch -------------------------------------------------------------------------------------
 
 
@@ -416,3 +511,26 @@ def test_to_torch_gives_the_same_outputs_and_gradients(activation, output_activa
         grads = [w.grad for n in layer.neurons for w in n.w]
         assert grads == pytest.approx(linear.weight.grad.flatten().tolist(), abs=1e-12)
         assert [n.b.grad for n in layer.neurons] == pytest.approx(linear.bias.grad.tolist(), abs=1e-12)
+
+
+@pytest.mark.torch
+def test_to_torch_reads_a_layer_or_any_module_made_of_layers_by_their_attributes():
+    torch = pytest.importorskip("torch")
+    from nn.export import to_torch
+
+    class Stack(Module):
+        def __init__(self):
+            self.layers = [Layer(2, 3, activation="tanh", seed=0), Layer(3, 1, activation="linear", seed=1)]
+
+        def __call__(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    x = [0.5, -1.0]
+    stack, layer = Stack(), Layer(2, 3, seed=2)
+    ours = [[stack(x).data], [o.data for o in layer(x)]]
+    theirs = [to_torch(m)(torch.tensor([x], dtype=torch.float64))[0].tolist() for m in (stack, layer)]
+    assert theirs[0] == pytest.approx(ours[0], abs=1e-12) and theirs[1] == pytest.approx(ours[1], abs=1e-12)
+    with pytest.raises(TypeError, match="to_torch converts an MLP or a Layer, got Neuron"):
+        to_torch(Neuron(2, seed=0))

@@ -59,7 +59,7 @@ from engine.compiler.writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
 from engine.modes import _mode, enable_grad, is_grad_enabled
 from engine.ops import Primitive
-from engine.value import _MANY, Value, _new, topological_order
+from engine.value import Value, topological_order
 
 __all__ = ["compile", "Compiled"]
 
@@ -284,15 +284,8 @@ class _Trace:
         if len(outputs) > 1:
             # one walk for all outputs: a node whose parents are the outputs, the root first, so
             # the root's part of the walk is exactly topological_order(root)
-            top = _new(Value)
-            top.data, top.grad, top._primitive, top._a, top._b, top._meta = (
-                0.0,
-                0.0,
-                _OUTPUTS,
-                tuple(outputs),
-                _MANY,
-                None,
-            )
+            top = Value(0.0)
+            top._primitive, top._a = _OUTPUTS, tuple(outputs)
             order = topological_order(top)
             order.pop()
         else:
@@ -307,31 +300,15 @@ class _Trace:
         self.parents = parents = []
         edges = [0] * len(order)
         for v in order:
-            a = v._a
-            if a is None:
-                parents.append(())
-                if v._meta is not None and v._meta.hooks:
-                    raise ValueError(f"compile cannot run hooks: leaf {v!r} has one; remove it or use backward()")
-                continue
             if v._meta is not None and v._meta.hooks:
-                raise ValueError(f"compile cannot run hooks: a {v.op!r} node has one; remove it or use backward()")
-            b = v._b
-            if b is None:
-                ia = pos[a]
-                parents.append((ia,))
-                edges[ia] += 1
-            elif b is _MANY:
-                idx = tuple([pos[p] for p in a])
-                parents.append(idx)
-                for j in idx:
-                    edges[j] += 1
-            else:
-                ia, ib = pos[a], pos[b]
-                parents.append((ia, ib))
-                edges[ia] += 1
-                edges[ib] += 1
+                what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
+                raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
+            idx = tuple([pos[p] for p in v.parents])
+            parents.append(idx)
+            for j in idx:
+                edges[j] += 1
         if top is not None:
-            for p in top._a:
+            for p in top.parents:
                 edges[pos[p]] += 1
         # a parameter is a leaf with more references than the graph's edges into it: something
         # outside (a model, fn's closure) holds it. Not CPython: every such leaf counts as one.
@@ -339,7 +316,7 @@ class _Trace:
         self.params = [
             v
             for i, v in enumerate(order)
-            if v._a is None and id(v) not in args and (counts is None or counts[i] - edges[i] > counts[-1])
+            if v._primitive is None and id(v) not in args and (counts is None or counts[i] - edges[i] > counts[-1])
         ]
 
     def _lift(self, x: object, name: str, counters: list[int]) -> object:
@@ -385,7 +362,7 @@ def _reference_counts(order: list[Value]) -> list[int] | None:
     if not hasattr(sys, "getrefcount"):
         return None
     order.append(Value(0.0))
-    counts = [sys.getrefcount(v) if v._a is None else 0 for v in order]
+    counts = [sys.getrefcount(v) if v._primitive is None else 0 for v in order]
     order.pop()
     return counts
 

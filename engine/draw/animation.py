@@ -21,6 +21,7 @@ from pathlib import Path
 
 import graphviz
 
+from engine.checks import is_integer, require
 from engine.draw.dot import _explain_missing_graphviz, _graph_to_draw, draw_dot
 from engine.draw.walkthrough import replay_backward, step_caption
 from engine.files import check_target, write_atomically
@@ -131,8 +132,9 @@ def backward_animation(
     >>> out.read_text().count('<script src=')
     0
     """
-    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 1:
-        raise ValueError(f"interval_ms must be a whole number of milliseconds >= 1, got {interval_ms!r}")
+    require(
+        is_integer(interval_ms) and interval_ms >= 1, "interval_ms", "a whole number of milliseconds >= 1", interval_ms
+    )
     path = check_target(path)  # before the frames, which can take seconds
     svgs, captions = backward_frames(root, max_steps=max_steps, **options)
     page = player_html(svgs, captions, title=title, interval_ms=interval_ms)

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 import graphviz
 
 from engine.autodiff import mismatches
+from engine.checks import is_integer, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
 from engine.draw.style import (
@@ -51,10 +52,10 @@ from engine.draw.style import (
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 from engine.value import Value, _check_iterable_of_values
 
-__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError"]
+__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
 
-_RANKDIRS = ("LR", "TB")
-_COLOR_MODES = (None, "grad", "role")
+RANKDIRS = ("LR", "TB")  # the way data flows: left to right, or top to bottom
+COLOR_MODES = ("grad", "role")  # what color_by= may fill boxes by (None: plain boxes)
 
 
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):
@@ -143,14 +144,10 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value as root, got {type(root).__name__}")
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
-    if color_by not in _COLOR_MODES:
-        raise ValueError(f"color_by must be one of {_COLOR_MODES}, got {color_by!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 20:
-        raise ValueError(f"max_nodes must be an int of at least 20, got {max_nodes!r}")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-        raise ValueError(f"step must be None or an int >= 0, got {step!r}")
+    require(rankdir in RANKDIRS, "rankdir", f"one of {RANKDIRS}", rankdir)
+    require(color_by is None or color_by in COLOR_MODES, "color_by", f"one of {(None, *COLOR_MODES)}", color_by)
+    require(is_integer(max_nodes) and max_nodes >= 20, "max_nodes", "an int of at least 20", max_nodes)
+    require(step is None or (is_integer(step) and step >= 0), "step", "None or an int >= 0", step)
     for name, flag in (("check", check), ("clusters", clusters), ("expand", expand), ("backward_done", backward_done)):
         if not isinstance(flag, bool) and not (name == "backward_done" and flag is None):
             raise TypeError(f"{name} must be True or False, got {flag!r}")  # 'no' would count as True

@@ -28,9 +28,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.autodiff import local_derivatives
 from engine.modes import Meta, _Mode, _ModeChange
-from engine.value import Value, topological_order
+from engine.value import Value, chain_rule, topological_order
 
 __all__ = ["DrawnGraph", "drawn_graph"]
 
@@ -119,9 +118,9 @@ def _rebuild(node: Value) -> tuple[list[Value], dict[Value, int], list[float]] |
     shares[out] = 1.0
     for piece in reversed(pieces):
         g = shares[piece]
-        for p, local in zip(piece.parents, local_derivatives(piece)):
+        for p, share in zip(piece.parents, chain_rule(piece, g)):
             if p in shares:
-                shares[p] += local * g  # the chain rule
+                shares[p] += share
     scoped = Meta(scope=node.scope) if node.scope else None
     for piece in pieces:
         piece._meta = scoped

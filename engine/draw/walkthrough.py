@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.autodiff import local_derivatives
 from engine.draw.style import number
-from engine.value import Value
+from engine.value import Value, chain_rule, local_derivatives
 
 __all__ = ["Walk", "replay_backward", "step_caption"]
 
@@ -62,10 +61,10 @@ def replay_backward(order: list[Value], parents: list[list[int]], step: int, tex
             grads[i] = 1.0  # d root / d root
             widest = max(widest, len(text(1.0, FINAL)))
         g = grads[i]
-        for p, local in zip(parents[i], local_derivatives(order[i])):
-            # the chain rule: this use's share of d root / d p
+        for p, share in zip(parents[i], chain_rule(order[i], g)):
+            # this use's share of d root / d p
             before = grads[p]
-            grads[p] = local * g if before is None else before + local * g
+            grads[p] = share if before is None else before + share
             uses_left[p] -= 1
             widest = max(widest, len(text(grads[p], FINAL if uses_left[p] == 0 else PARTIAL)))
     if snapshot is None:
@@ -81,8 +80,9 @@ def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
     fed = []
     if current is not None:
         g = grads[current]
-        for p, local in zip(parents[current], local_derivatives(order[current])):
-            fed.append((p, local, local * g))
+        locals_ = local_derivatives(order[current])
+        for p, local, share in zip(parents[current], locals_, chain_rule(order[current], g)):
+            fed.append((p, local, share))
     return Walk(step, total, list(grads), status, current, fed, 0)
 
 

@@ -25,11 +25,16 @@ import os
 import sys
 from collections.abc import Sequence
 
+from engine.draw.dot import COLOR_MODES, RANKDIRS
 from nn.cli import draw as cli_draw
 from nn.cli import gradflow as cli_gradflow
 from nn.cli import train as cli_train
 from nn.cli.options import at_least_2, at_least_20, natural, non_negative, positive, positive_int, sizes
 from nn.cli.status import FAILED, MISSING, OK, REFUSED, Stop
+from nn.data import DATASETS
+from nn.module import ACTIVATIONS, INITS
+from nn.optim import OPTIMIZERS
+from nn.tasks import TASKS
 
 __all__ = ["main", "OK", "FAILED", "REFUSED", "MISSING"]
 
@@ -113,8 +118,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="file to write: .svg .png .pdf (Graphviz), .dot .gv "
         "(the DOT source, no Graphviz needed) or .html (the backward pass step by step, with a slider)",
     )
-    draw.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom")
-    draw.add_argument("--color-by", choices=("grad", "role"), help="fill boxes by |grad| (log scale) or by role")
+    draw.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="left to right (default) or top to bottom")
+    draw.add_argument("--color-by", choices=COLOR_MODES, help="fill boxes by |grad| (log scale) or by role")
     draw.add_argument("--step", type=natural, metavar="K", help="draw the backward walk after K chain-rule steps")
     draw.add_argument("--check", action="store_true", help="mark in red any op whose derivative disagrees numerically")
     draw.add_argument(
@@ -124,26 +129,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an MLP on a toy dataset, with a progress bar")
     train.description = "Train an MLP classifier on a 2-D toy dataset and report its loss and accuracy."
-    train.add_argument(
-        "--dataset", choices=("moons", "circles", "blobs", "spirals"), default="moons", help="(default moons)"
-    )
+    train.add_argument("--dataset", choices=list(DATASETS), default="moons", help="(default moons)")
     train.add_argument("--samples", type=positive_int, default=100, help="number of points (default 100)")
     train.add_argument("--noise", type=non_negative, help="noise of the dataset (default: the dataset's own)")
     train.add_argument("--classes", type=at_least_2, help="number of classes, for blobs and spirals (default 2)")
     train.add_argument("--hidden", type=sizes, default=[16, 16], metavar="N,N", help="hidden layer sizes (16,16)")
-    train.add_argument(
-        "--activation",
-        choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"),
-        default="relu",
-        help="(default relu)",
-    )
-    train.add_argument("--init", choices=("uniform", "xavier", "he"), default="uniform", help="(default uniform)")
-    train.add_argument(
-        "--loss", choices=("hinge", "bce", "cross_entropy", "mse"), default="hinge", help="(default hinge)"
-    )
-    train.add_argument(
-        "--optimizer", choices=("sgd", "adam"), help="(default: sgd for hinge and bce, adam for cross_entropy and mse)"
-    )
+    train.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="(default relu)")
+    train.add_argument("--init", choices=INITS, default="uniform", help="(default uniform)")
+    train.add_argument("--loss", choices=list(TASKS), default="hinge", help="(default hinge)")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), help=f"(default: {_suggested_optimizers()})")
     train.add_argument(
         "--lr", type=positive, help="learning rate (default: sgd falls from 1.0 to 0.1 as in micrograd; adam 0.05)"
     )
@@ -165,23 +159,28 @@ def _build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--depth", type=positive_int, default=12, help="hidden layers (default 12)")
     flow.add_argument("--width", type=positive_int, default=8, help="neurons per hidden layer (default 8)")
     flow.add_argument(
-        "--activation",
-        choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"),
-        default="sigmoid",
-        help="(default sigmoid: its gradients vanish)",
+        "--activation", choices=ACTIVATIONS, default="sigmoid", help="(default sigmoid: its gradients vanish)"
     )
     flow.add_argument(
         "--init",
-        choices=("uniform", "xavier", "he"),
+        choices=INITS,
         default="uniform",
         help="(default uniform; --activation relu --init uniform --width 24 --depth 8 explodes)",
     )
     flow.add_argument("--samples", type=positive_int, default=32, help="batch size of the one backward (default 32)")
     flow.add_argument("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     flow.add_argument("-o", "--output", metavar="OUT", help="write the diagram: .svg .png .pdf or .dot .gv")
-    flow.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    flow.add_argument("--rankdir", choices=RANKDIRS, default="LR")
     flow.set_defaults(run=cli_gradflow.run, command="gradflow")
     return parser
+
+
+def _suggested_optimizers() -> str:
+    """'sgd for hinge and bce, adam for mse and cross_entropy': each task's optimizer, from the table."""
+    chosen: dict[str, list[str]] = {}
+    for task in TASKS.values():
+        chosen.setdefault(task.optimizer, []).append(task.name)
+    return ", ".join(f"{optimizer} for {' and '.join(names)}" for optimizer, names in chosen.items())
 
 
 def _no_command(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ import operator
 from collections.abc import Callable, Mapping
 
 from engine import Value
+from engine.checks import is_real
 from engine.ops import abs_, cos, exp, leaky_relu, log, power, relu, sigmoid, sin, softplus, sqrt, tanh
 
 __all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "check_name"]
@@ -220,7 +221,7 @@ def _check_call(node: ast.Call) -> None:
 
 
 def _check_number(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_real(value):  # True, a string or 2j parse as constants too
         kind = {str: "a string", bytes: "bytes", complex: "a complex number"}.get(type(value), repr(value))
         raise ExpressionError(f"{kind} is not allowed: only real numbers")
     if isinstance(value, int) and abs(value) > 2**53:

@@ -29,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
     """Train as `args` say; print loss, accuracy and gradient health; write --save and --plot. Returns OK."""
     import nn
     from nn.boundary import predict
+    from nn.tasks import TASKS
 
+    task = TASKS[args.loss]
     plot = output_path(args.plot, PLOTS, "--plot") if args.plot else None
     save = output_path(args.save, (".json",), "--save") if args.save else None
     if plot is not None:
@@ -38,20 +40,14 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size > len(X):
         raise Stop(f"--batch-size {args.batch_size} is more than the {len(X)} samples (--samples)", REFUSED)
     classes = max(y) + 1
-    if args.loss in ("hinge", "bce") and classes > 2:
+    if task.two_classes and classes > 2:
         raise Stop(
             f"--loss {args.loss} separates two classes, the data has {classes}: use --loss cross_entropy", REFUSED
         )
-    outputs = classes if args.loss == "cross_entropy" else 1
+    outputs = task.outputs(classes)
     try:
         model = nn.MLP(2, args.hidden + [outputs], activation=args.activation, init=args.init, seed=args.seed)
-        optimizer = None  # fit's default: micrograd's SGD, learning rate 1.0 falling to 0.1
-        # that rate suits hinge and bce; cross_entropy and mse diverge or stall with it: Adam
-        kind = args.optimizer or ("adam" if args.loss in ("cross_entropy", "mse") else "sgd")
-        if kind == "adam":
-            optimizer = nn.Adam(model.parameters(), lr=args.lr or 0.05)
-        elif args.lr is not None:
-            optimizer = nn.SGD(model.parameters(), lr=args.lr)
+        optimizer = _optimizer(args.optimizer or task.optimizer, model, args.lr)
         started = time.perf_counter()
         history = nn.fit(
             model,
@@ -111,14 +107,29 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
+def _optimizer(kind: str, model, lr: float | None):
+    """The optimizer `--optimizer` and `--lr` ask for, or None for fit's default.
+
+    fit's default is micrograd's SGD, its learning rate falling from 1.0 to 0.1: what the task
+    table suggests for hinge and bce; cross_entropy and mse diverge or stall with it, so the
+    table suggests Adam for them, here at 0.05 unless --lr says otherwise.
+    """
+    from nn.optim import OPTIMIZERS
+
+    if kind == "sgd" and lr is None:
+        return None
+    return OPTIMIZERS[kind](model.parameters(), lr=lr or 0.05)
+
+
 def _loss_of(model, X: list, y: list, loss: str) -> float:
     """`loss` of the model's predictions on every sample, as fit computes it, without a graph."""
     from engine import no_grad
-    from nn.train import _single_output, _task
+    from nn.tasks import TASKS
 
-    loss_fn, targets, _ = _task(loss, y)
+    task = TASKS[loss]
+    targets = task.targets(y)
     with no_grad():
-        return loss_fn([_single_output(model(x), loss) for x in X], targets).data
+        return task.loss([task.prediction(model(x)) for x in X], targets).data
 
 
 def _decision_boundary(model, X: list, y: list, loss: str, kind: str) -> bytes:
@@ -137,21 +148,23 @@ def _decision_boundary(model, X: list, y: list, loss: str, kind: str) -> bytes:
     return buffer.getvalue()
 
 
+# the datasets whose number of classes --classes sets, and the keyword that sets it (the others have 2)
+_CLASSES_KEYWORD = {"blobs": "centers", "spirals": "classes"}
+
+
 def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
     """The points and labels `--dataset`, `--samples`, `--noise`, `--classes` and `--seed` ask for."""
-    import nn
+    from nn.data import DATASETS
 
-    if args.classes is not None and args.dataset in ("moons", "circles"):
-        raise Stop(f"--classes applies to blobs and spirals; {args.dataset} always has 2", REFUSED)
+    keyword = _CLASSES_KEYWORD.get(args.dataset)
+    if args.classes is not None and keyword is None:
+        raise Stop(f"--classes applies to {' and '.join(_CLASSES_KEYWORD)}; {args.dataset} always has 2", REFUSED)
     options: dict[str, object] = {"seed": args.seed}
     if args.noise is not None:
         options["noise"] = args.noise
-    if args.dataset == "blobs":
-        options["centers"] = args.classes or 2
-    if args.dataset == "spirals":
-        options["classes"] = args.classes or 2
-    make = {"moons": nn.make_moons, "circles": nn.make_circles, "blobs": nn.make_blobs, "spirals": nn.make_spirals}
+    if keyword is not None:
+        options[keyword] = args.classes or 2
     try:
-        return make[args.dataset](args.samples, **options)
+        return DATASETS[args.dataset](args.samples, **options)
     except ValueError as error:
         raise Stop(str(error), REFUSED) from None
