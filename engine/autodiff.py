@@ -18,16 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from engine.checks import real_number
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
-from engine.value import (
-    Value,
-    _check_iterable_of_values,
-    _data,
-    _real,
-    chain_rule,
-    local_derivatives,
-    topological_order,
-)
+from engine.ops import chain_rule, local_derivatives
+from engine.value import Value, _check_iterable_of_values, _data, topological_order
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches"]
 
@@ -63,7 +57,9 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
                 for hook in v._meta.hooks:
                     replaced = hook(g)
                     if replaced is not None:
-                        g = grads[v] = replaced if create_graph and isinstance(replaced, Value) else _real(replaced)
+                        g = grads[v] = (
+                            replaced if create_graph and isinstance(replaced, Value) else real_number(replaced)
+                        )
             if v._primitive is None:
                 continue
             contributions = chain_rule(v, g, create_graph)
@@ -94,7 +90,7 @@ def gradcheck(
     >>> gradcheck(lambda x, y: x * y.tanh(), [0.5, -1.2])
     True
     """
-    point = [_real(x) for x in inputs]
+    point = [real_number(x) for x in inputs]
     leaves = [Value(x) for x in point]
     out = f(*leaves)
     if not isinstance(out, Value):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numbers
 from typing import TypeGuard
 
-__all__ = ["is_integer", "is_real", "require", "positive_integer"]
+__all__ = ["is_integer", "is_real", "require", "positive_integer", "real_number"]
 
 
 def is_integer(x: object) -> TypeGuard[int]:
@@ -68,3 +68,22 @@ def positive_integer(x: object, name: str) -> int:
     if is_integer(x) and x >= 1:
         return int(x)
     raise ValueError(f"{name} must be a positive integer, got {x!r}")
+
+
+def real_number(x: object) -> float:
+    """`x` as a float, the data of a Value, or a TypeError saying what was given and what is accepted.
+
+    >>> real_number(3), real_number(True)
+    (3.0, 1.0)
+    """
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    kind = type(x).__name__
+    if type(x).__module__ == "numpy":
+        if kind in ("bool", "bool_"):  # numpy's bool is not a numbers.Real, but it is a real number
+            return float(x)
+        kind = f"numpy.{kind}"
+    hint = " (use its .data, or .detach() for a new leaf)" if kind == "Value" else ""
+    raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")

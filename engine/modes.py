@@ -60,6 +60,13 @@ class _Mode(NamedTuple):
 RECORDING = _Mode(True, False, None)
 _mode: ContextVar[_Mode] = ContextVar("chainrule_mode", default=RECORDING)  # noqa: B039 (immutable)
 
+# One entry per mode block open right now, in any thread. While it is empty every thread is in
+# RECORDING, and making a node need not read its context variable: that read is a fifth of
+# the instructions of a forward pass through micrograd's graph (callgrind: 293M against 233M).
+# A list, because append and pop are each one atomic step: two threads entering at once can
+# never lose a count, and no lock is needed. The mode itself always lives in `_mode`.
+_open_blocks: list[None] = []
+
 
 class _ModeChange:
     """A `with` block that changes one part of the mode, and restores the previous mode on exit.
@@ -75,10 +82,12 @@ class _ModeChange:
         self._tokens: list = []
 
     def __enter__(self) -> None:
+        _open_blocks.append(None)
         self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
 
     def __exit__(self, *exception: object) -> None:
         _mode.reset(self._tokens.pop())
+        _open_blocks.pop()
 
 
 def no_grad() -> _ModeChange:
@@ -135,6 +144,7 @@ class _Scope:
         self._inner: dict[int, _Mode] = {}
 
     def __enter__(self) -> None:
+        _open_blocks.append(None)
         mode = _mode.get()
         inner = self._inner.get(id(mode))
         if inner is None:
@@ -147,6 +157,7 @@ class _Scope:
 
     def __exit__(self, *exception: object) -> None:
         _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
+        _open_blocks.pop()
 
     def __reduce__(self) -> tuple:
         # a copied or unpickled model (which holds its scopes) gets the scope of that name, not

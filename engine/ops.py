@@ -42,6 +42,8 @@ __all__ = [
     "registered",
     "examples",
     "local_registry",
+    "local_derivatives",
+    "chain_rule",
     "add",
     "mul",
     "power",
@@ -233,6 +235,47 @@ def primitive(
         return _register(Primitive(name, forward, derivative, n, template))
 
     return define
+
+
+# --- the table read at a node: what backward multiplies by ------------------------------------
+
+
+def local_derivatives(node, create_graph: bool = False) -> tuple:
+    """d node / d parent for each parent, in operand order: what backward multiplies by.
+
+    With `create_graph=True` the derivatives are Values built from the graph.
+
+    >>> from engine import Value
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_derivatives(a * b)
+    (5.0, 2.0)
+    """
+    primitive, a, b = node._primitive, node._a, node._b
+    if primitive is None:
+        return ()
+    if create_graph:
+        local = primitive.derivative(node, *node.parents)
+    elif b is not None:  # two operands: the rule gives a pair
+        return primitive.derivative(node.data, a.data, b.data)
+    else:
+        local = primitive.derivative(node.data, *[p.data for p in a])
+    return (local,) if len(node.parents) == 1 else tuple(local)
+
+
+def chain_rule(node, grad, create_graph: bool = False) -> list:
+    """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
+
+        d root / d parent = d root / d node  ×  d node / d parent
+
+    summed over every node that uses the parent (the caller adds the shares up). The one
+    chain-rule step: `backward`, `grad`, the drawings' step-through and expanded nodes all use it.
+
+    >>> from engine import Value
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> chain_rule(a * b, 10.0)
+    [50.0, 20.0]
+    """
+    return [local * grad for local in local_derivatives(node, create_graph)]
 
 
 # ---------------------------------------------------------------------------------------

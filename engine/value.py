@@ -20,10 +20,11 @@ import math
 import numbers
 from collections.abc import Callable, Iterable
 
-from engine import ops
-from engine.modes import RECORDING, Meta, _complain_if_not_finite, _mode, _note_creation
+from engine import hooks, ops
+from engine.checks import real_number
+from engine.modes import Meta, _mode, _note_creation, _open_blocks
 
-__all__ = ["Value", "topological_order", "local_derivatives", "chain_rule"]
+__all__ = ["Value", "topological_order"]
 
 
 class Value:
@@ -43,11 +44,11 @@ class Value:
     __slots__ = ("data", "grad", "_primitive", "_a", "_b", "_meta")
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = data if type(data) is float else _real(data)
+        self.data = data if type(data) is float else real_number(data)
         self.grad = 0.0
         self._primitive = None  # a leaf: made by the user, not by an operation
         self._a, self._b = (), None
-        meta = _mode.get().meta
+        meta = _mode.get().meta if _open_blocks else None
         if label:
             if not isinstance(label, str):
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -100,7 +101,7 @@ class Value:
     def _backward(self) -> None:
         """This node's step of backward, the chain rule: parent.grad += d self / d parent × self.grad.
 
-        (`chain_rule` below gives the same shares as numbers, for tools that keep gradients
+        (ops.chain_rule gives the same shares as numbers, for tools that keep gradients
         elsewhere; this is it applied in place, read from the slots: backward's hot loop.)
         """
         primitive, g = self._primitive, self.grad
@@ -129,7 +130,7 @@ class Value:
         >>> y.backward(); x.grad
         12.0
         """
-        gradient = _real(gradient)
+        gradient = real_number(gradient)
         order = topological_order(self)
         hooked = []
         for v in order:
@@ -137,45 +138,16 @@ class Value:
                 v.grad = 0.0  # an interior node holds this backward's gradient, not a sum of them
             if v._meta is not None and v._meta.hooks:
                 hooked.append(v)
-        if hooked or _mode.get().anomaly:
-            self._backward_with_checks(order, hooked, gradient)
+        if hooked or _mode.get().anomaly:  # the slower walk that runs hooks and checks (hooks.py)
+            hooks.backward_with_checks(self, order, hooked, gradient)
             return
         self.grad += gradient
         for v in reversed(order):  # each node after every node that uses it
             if v._primitive is not None:
                 v._backward()
 
-    def _backward_with_checks(self, order: list[Value], hooked: list[Value], gradient: float) -> None:
-        # The slow walk, for hooks and anomaly mode. A hook sees the node's complete gradient of
-        # *this* backward: for a leaf, what arrives now, before it is added to earlier calls' sum.
-        earlier = {v: v.grad for v in hooked if v._primitive is None}
-        for v in earlier:
-            v.grad = 0.0
-        hooked = set(hooked)
-        self.grad += gradient
-        anomaly = _mode.get().anomaly
-        heard = set()  # hooked leaves whose hooks have all run: their gradient of this call is final
-        try:
-            for v in reversed(order):
-                if v in hooked:
-                    for hook in v._meta.hooks:
-                        replaced = hook(v.grad)
-                        if replaced is not None:
-                            v.grad = _real(replaced)
-                    heard.add(v)
-                if v._primitive is not None:
-                    if anomaly:  # look before the step: would it hand a parent a nan/inf?
-                        _complain_if_not_finite(v, v.grad, chain_rule(v, v.grad))
-                    v._backward()
-        finally:
-            # a leaf adds this call's gradient to what it held; if a hook or a check raised
-            # before its hooks ran, it keeps what it held (as in PyTorch, where a leaf's
-            # gradient is added only after its hooks)
-            for v, grad in earlier.items():
-                v.grad = v.grad + grad if v in heard else grad
-
     def register_hook(self, hook: Callable[[float], float | None]) -> Callable[[], None]:
-        """Call `hook(grad)` when backward has this node's complete gradient.
+        """Call `hook(grad)` when backward has this node's complete gradient (see hooks.py).
 
         A returned number replaces the gradient before it flows on. Returns a function that
         removes the hook.
@@ -185,18 +157,7 @@ class Value:
         >>> y.backward(); x.grad
         30.0
         """
-        if not callable(hook):
-            raise TypeError(f"register_hook needs a callable, got {type(hook).__name__}")
-        meta = self._meta if self._meta is not None else Meta()
-        self._meta = meta.replace(hooks=meta.hooks + (hook,))
-
-        def remove() -> None:
-            hooks = list(self._meta.hooks)
-            if hook in hooks:
-                hooks.remove(hook)
-                self._meta = self._meta.replace(hooks=tuple(hooks))
-
-        return remove
+        return hooks.register_hook(self, hook)
 
     def zero_grad(self) -> None:
         self.grad = 0.0
@@ -357,8 +318,8 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
     out._a = a
     out._b = b
     out._meta = None
-    mode = _mode.get()
-    if mode is not RECORDING:  # inside a mode block (most nodes are not: they are done here)
+    if _open_blocks:  # inside a mode block, in some thread (most nodes are not: they are done)
+        mode = _mode.get()
         out._meta = mode.meta
         if not mode.grad:
             out._primitive, out._a, out._b = None, (), None
@@ -370,57 +331,6 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
 def _unary(primitive: ops.Primitive, x: Value) -> Value:
     """A one-input primitive applied to the Value x (the named methods: x.tanh(), x.relu(), ...)."""
     return _node(primitive, primitive.forward(x.data), (x,))
-
-
-def local_derivatives(node: Value, create_graph: bool = False) -> tuple:
-    """d node / d parent for each parent, in operand order: what backward multiplies by.
-
-    With `create_graph=True` the derivatives are Values built from the graph.
-
-    >>> a, b = Value(2.0), Value(5.0)
-    >>> local_derivatives(a * b)
-    (5.0, 2.0)
-    """
-    primitive, a, b = node._primitive, node._a, node._b
-    if primitive is None:
-        return ()
-    if create_graph:
-        local = primitive.derivative(node, *node.parents)
-    elif b is not None:  # two operands: the rule gives a pair
-        return primitive.derivative(node.data, a.data, b.data)
-    else:
-        local = primitive.derivative(node.data, *[p.data for p in a])
-    return (local,) if len(node.parents) == 1 else tuple(local)
-
-
-def chain_rule(node: Value, grad: float | Value, create_graph: bool = False) -> list:
-    """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
-
-        d root / d parent = d root / d node  ×  d node / d parent
-
-    summed over every node that uses the parent (the caller adds the shares up). The one
-    chain-rule step: `backward`, `grad`, the drawings' step-through and expanded nodes all use it.
-
-    >>> a, b = Value(2.0), Value(5.0)
-    >>> chain_rule(a * b, 10.0)
-    [50.0, 20.0]
-    """
-    return [local * grad for local in local_derivatives(node, create_graph)]
-
-
-def _real(x: object) -> float:
-    """`x` as a float, or a TypeError saying what was given and what is accepted."""
-    if type(x) is float:
-        return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
-    kind = type(x).__name__
-    if type(x).__module__ == "numpy":
-        if kind in ("bool", "bool_"):  # numpy's bool is not a numbers.Real, but it is a real number
-            return float(x)
-        kind = f"numpy.{kind}"
-    hint = " (use its .data, or .detach() for a new leaf)" if isinstance(x, Value) else ""
-    raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")
 
 
 def _lift(x: object, op: str = "") -> Value:

@@ -243,9 +243,10 @@ def test_anomaly_mode_in_one_thread_leaves_another_thread_alone():
 
 
 def test_modes_entered_and_left_by_many_threads_at_once_still_hold_in_each_thread():
-    # each thread's mode lives in its own context: threads racing in and out of scopes must
-    # never make a no_grad block elsewhere record a graph, nor leave a scope behind
+    # every op asks "is any mode block open?" before it looks at its thread's mode; if threads
+    # racing in and out of scopes lost a count, a no_grad block elsewhere would record a graph
     from engine import current_scope, is_grad_enabled, no_grad, scope
+    from engine.modes import _open_blocks
 
     recorded = []
     start = threading.Barrier(5)
@@ -269,7 +270,7 @@ def test_modes_entered_and_left_by_many_threads_at_once_still_hold_in_each_threa
     for t in threads:
         t.join()
     assert recorded == []
-    assert is_grad_enabled() and current_scope() == ""  # every block that began has ended
+    assert _open_blocks == [] and is_grad_enabled() and current_scope() == ""  # every block ended
     assert (Value(1.0) * 2).scope == "" and len((Value(1.0) * 2).parents) == 2
 
 

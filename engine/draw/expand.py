@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.modes import Meta, _Mode, _ModeChange
-from engine.value import Value, chain_rule, topological_order
+from engine.ops import chain_rule
+from engine.value import Value, topological_order
 
 __all__ = ["DrawnGraph", "drawn_graph"]
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.draw.style import number
-from engine.value import Value, chain_rule, local_derivatives
+from engine.ops import chain_rule, local_derivatives
+from engine.value import Value
 
 __all__ = ["Walk", "replay_backward", "step_caption"]
 
