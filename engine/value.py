@@ -99,24 +99,8 @@ class Value:
     # --- gradients --------------------------------------------------------------------------
 
     def _backward(self) -> None:
-        """This node's step of backward, the chain rule: parent.grad += d self / d parent × self.grad.
-
-        (ops.chain_rule gives the same shares as numbers, for tools that keep gradients
-        elsewhere; this is it applied in place, read from the slots: backward's hot loop.)
-        """
-        primitive, g = self._primitive, self.grad
-        a, b = self._a, self._b
-        if primitive is None:
-            return  # a leaf: there is no one to hand a gradient on to
-        if b is not None:  # two operands: the rule gives a pair of local derivatives
-            da, db = primitive.derivative(self.data, a.data, b.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif len(a) == 1:  # one operand: the rule gives one number
-            a[0].grad += primitive.derivative(self.data, a[0].data) * g
-        else:
-            for parent, local in zip(a, primitive.derivative(self.data, *[p.data for p in a])):
-                parent.grad += local * g
+        """This node's step of backward: each parent's grad += d self / d parent × self.grad."""
+        _chain_rule_steps((self,))
 
     def backward(self, gradient: float = 1.0) -> None:
         """Fill `.grad` of every node reachable from this one with d self / d node.
@@ -142,9 +126,7 @@ class Value:
             hooks.backward_with_checks(self, order, hooked, gradient)
             return
         self.grad += gradient
-        for v in reversed(order):  # each node after every node that uses it
-            if v._primitive is not None:
-                v._backward()
+        _chain_rule_steps(reversed(order))  # each node after every node that uses it
 
     def register_hook(self, hook: Callable[[float], float | None]) -> Callable[[], None]:
         """Call `hook(grad)` when backward has this node's complete gradient (see hooks.py).
@@ -193,7 +175,18 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return _node(ops.add, self.data + other.data, self, other)  # the table's forward, written out
+        if _open_blocks:
+            return _node(ops.add, self.data + other.data, self, other)
+        # Outside every mode block, the node is built right here, as _node would build it: + and
+        # * are most of every graph, and the call would cost a sixteenth of a step (callgrind).
+        out = object.__new__(Value)
+        out.data = self.data + other.data  # the table's forward, written out
+        out.grad = 0.0
+        out._primitive = ops.add
+        out._a = self
+        out._b = other
+        out._meta = None
+        return out
 
     def __radd__(self, other: float) -> Value:
         other = _lift(other)
@@ -204,7 +197,17 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return _node(ops.mul, self.data * other.data, self, other)  # the table's forward, written out
+        if _open_blocks:
+            return _node(ops.mul, self.data * other.data, self, other)
+        # (built here, as + builds its node)
+        out = object.__new__(Value)
+        out.data = self.data * other.data  # the table's forward, written out
+        out.grad = 0.0
+        out._primitive = ops.mul
+        out._a = self
+        out._b = other
+        out._meta = None
+        return out
 
     def __rmul__(self, other: float) -> Value:
         other = _lift(other)
@@ -304,7 +307,8 @@ class Value:
 
 
 def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b: Value | None = None) -> Value:
-    """A new node holding `data`, made by `primitive`: every node is made here.
+    """A new node holding `data`, made by `primitive`: every node is made here (+ and * write
+    out the first lines in place, outside mode blocks).
 
     The operands go as they are kept (see Value's slots): `a` and `b` for an op of two, a tuple
     of them in `a` for any other. What the node records depends on the mode (modes.py): under
@@ -326,6 +330,30 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
         if mode.anomaly:
             _note_creation(out, primitive, a if b is None else (a, b))
     return out
+
+
+def _chain_rule_steps(nodes: Iterable[Value]) -> None:
+    """The chain rule at each node in turn: every parent's grad += d node / d parent × node.grad.
+
+    The one step of backward, over many nodes in one call (a call per node would cost a twentieth
+    of a step through micrograd's graph). ops.chain_rule gives the same shares as numbers, for the
+    tools that keep gradients elsewhere.
+    """
+    for v in nodes:
+        primitive = v._primitive
+        if primitive is None:
+            continue  # a leaf: there is no one to hand a gradient on to
+        g = v.grad
+        a, b = v._a, v._b
+        if b is not None:  # two operands: the rule gives a pair of local derivatives
+            da, db = primitive.derivative(v.data, a.data, b.data)
+            a.grad += da * g
+            b.grad += db * g
+        elif len(a) == 1:  # one operand: the rule gives one number
+            a[0].grad += primitive.derivative(v.data, a[0].data) * g
+        else:
+            for parent, local in zip(a, primitive.derivative(v.data, *[p.data for p in a])):
+                parent.grad += local * g
 
 
 def _unary(primitive: ops.Primitive, x: Value) -> Value:
@@ -376,15 +404,17 @@ def topological_order(root: Value) -> list[Value]:
         # parent is left waiting, v is finished too; otherwise v waits below a marker while its
         # waiting parents are walked, the first operand's subgraph first.
         a, b = v._a, v._b
-        if b is not None:
-            # two operands, the commonest node, read from their slots without making a list
-            # (as the loop below does): half the walk's time
+        if b is not None or len(a) == 1:
+            # one or two operands, most nodes: read from their slots without making a list (as
+            # the loop below does), which halves the walk's time
+            if b is None:
+                a = a[0]
             a_waits = a not in seen
             if a_waits and a._primitive is None:
                 seen.add(a)
                 order.append(a)
                 a_waits = False
-            b_waits = b not in seen
+            b_waits = b is not None and b not in seen
             if b_waits and b._primitive is None:
                 seen.add(b)
                 order.append(b)
@@ -397,7 +427,8 @@ def topological_order(root: Value) -> list[Value]:
                 if a_waits:
                     stack.append(a)
                 continue
-        else:
+        elif not seen.issuperset(a):  # (all seen: the usual case for a neuron's w·x+b, whose
+            # weights and inputs were reached through another sample or a neighbouring neuron)
             waiting = []
             for p in a:
                 if p not in seen:

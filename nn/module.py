@@ -28,7 +28,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeGuard
 
-from engine import Value, scope
+from engine import Value, ops, scope
 from engine.checks import is_real, positive_integer
 from engine.modes import Meta, _metas_inside
 from engine.ops import linear_primitive, weighted_sum
@@ -36,14 +36,12 @@ from engine.value import _node
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "is_module", "as_parameters"]
 
-# each activation by name, and the op a neuron applies to w · x + b ('linear': none)
-# the methods, not ops.relu etc.: a Value applies a one-input op to itself without the checks
-# a call on unknown inputs needs (a tenth of a step through nn)
+# each activation by name, and the primitive a neuron applies to w · x + b ('linear': none)
 _ACTIVATION_OPS = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
+    "relu": ops.relu,
+    "tanh": ops.tanh,
+    "sigmoid": ops.sigmoid,
+    "leaky_relu": ops.leaky_relus(0.01),
     "linear": None,
 }
 ACTIVATIONS = tuple(_ACTIVATION_OPS)
@@ -206,7 +204,9 @@ class Neuron(Module):
             linear_primitive, weighted_sum([p.data for p in self.w], x_data, self.b.data), (*self.w, *x, self.b)
         )
         activation = _ACTIVATION_OPS[self.activation]
-        out = activation(act) if activation is not None else act
+        # its node made here as act.relu() would make it: nn makes its nodes as the layer's
+        # forward reads them, with one call fewer per neuron
+        out = _node(activation, activation.forward(act.data), (act,)) if activation is not None else act
         if meta is not None:  # the Layer did not enter this neuron's scope: tag its two nodes
             act._meta = out._meta = meta
         return out

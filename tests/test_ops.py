@@ -301,6 +301,24 @@ def test_the_custom_op_was_registered_and_builds_its_own_node():
     assert (y.op, y.data, y.parents[0].grad) == ("softsign", 0.75, 1 / 16)
 
 
+def test_an_op_registered_inside_local_registry_is_gone_when_the_block_ends():
+    before = set(engine.ops.registered())
+    with engine.ops.local_registry():
+        wrong = engine.primitive("scratch_square", derivative=lambda out, x: 3 * x)(lambda x: x * x)
+        assert engine.ops.registered()["scratch_square"] is wrong
+    assert set(engine.ops.registered()) == before
+    assert wrong(Value(2.0)).data == 4.0  # the op itself still works; only the table forgot it
+
+
+def test_the_table_registers_families_and_any_arity_ops_as_the_graph_records_them():
+    table = engine.ops.registered()
+    assert isinstance(table["**k"], engine.ops.Family) and isinstance(table["leaky_relu"], engine.ops.Family)
+    x = Value(1.5)
+    assert (x**2)._primitive is table["**k"](2) and x.leaky_relu(0.2)._primitive is table["leaky_relu"](0.2)
+    y = engine.ops.logsumexp(x, x, x, x)
+    assert y._primitive is table["logsumexp"] and table["logsumexp"].arity is None
+
+
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("x", [8.0, 15.0, 20.0, 30.0, 40.0, -12.0, -30.0])
 def test_where_tanh_and_sigmoid_saturate_their_derivatives_are_right_to_the_last_bit_of_one(name, x):

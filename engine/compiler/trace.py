@@ -55,6 +55,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from engine.checks import positive_integer
 from engine.compiler.writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
 from engine.modes import _mode, enable_grad, is_grad_enabled
@@ -90,8 +91,7 @@ def compile(fn: Callable, *, check: bool = True, fuse: bool = True, cache_size: 
     """
     if not callable(fn):
         raise TypeError(f"compile needs a callable, got {type(fn).__name__}")
-    if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
-        raise ValueError(f"cache_size must be a positive integer, got {cache_size!r}")
+    cache_size = positive_integer(cache_size, "cache_size")
     return Compiled(fn, check=bool(check), fuse=bool(fuse), cache_size=cache_size)
 
 
