@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 
 from engine.checks import real_number
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
-from engine.ops import chain_rule, local_derivatives
+from engine.ops import Primitive, UserOp, chain_rule, closure_derivatives, local_derivatives, powers, registered
 from engine.value import Value, _check_iterable_of_values, _data, topological_order
 
-__all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches"]
+__all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches", "closure_problems"]
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list:
@@ -44,6 +44,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         inputs = [inputs]
     inputs = _check_iterable_of_values(inputs, "grad: inputs")
     order = topological_order(output)
+    if not create_graph and any(type(v._primitive) is UserOp for v in order):
+        return _grad_by_backward(output, order, inputs)
     grads: dict[Value, object] = {output: Value(1.0) if create_graph else 1.0}
     anomaly = _mode.get().anomaly
     # under detect_anomaly() the rules' own arithmetic is checked as gradients, not as forward ops
@@ -69,6 +71,22 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
                 grads[parent] = grads[parent] + contribution if parent in grads else contribution
     zero = Value(0.0) if create_graph else 0.0
     return [grads.get(x, zero) for x in inputs]
+
+
+def _grad_by_backward(output: Value, order: list[Value], inputs: list[Value]) -> list:
+    # A graph holding an op written micrograd's way: its closure can only be run, on `.grad`
+    # itself, so backward() runs on the graph with every gradient set aside and then put back
+    # (grad() gives exactly backward()'s numbers, and changes no .grad).
+    in_graph = set(order)
+    saved = {v: v.grad for v in order}
+    try:
+        for v in order:
+            v.grad = 0.0
+        output.backward()
+        return [x.grad if x in in_graph else 0.0 for x in inputs]
+    finally:
+        for v, g in saved.items():
+            v.grad = g
 
 
 class GradcheckError(AssertionError):
@@ -110,6 +128,10 @@ def gradcheck(
             problems.append(
                 f"input {i} (value {x!r}): backward gave {analytic[i]!r}, central difference gave {numeric!r}"
             )
+    # an op written micrograd's way is checked on its own too: its closure may be wrong in a way
+    # this graph does not show (an `=` for `+=` on an input used once), and naming it says where
+    for node in topological_order(out):
+        problems.extend(closure_problems(node))
     if problems:
         raise GradcheckError("gradient mismatch: " + "; ".join(problems))
     return True
@@ -121,7 +143,11 @@ def mismatches(node: Value) -> list[tuple[int, float, float]]:
     The slope of the op's float forward is measured by central differences, and also one-sided
     (left and right), so a rule that picks one side at a kink (relu at 0) is not flagged. Inputs
     where no slope can be measured (non-finite values, or a forward that fails nearby) are skipped.
+    For an op written micrograd's way (a `_backward` closure, no forward to measure), the pairs
+    are what the closure gives against what it should give: see `closure_problems`.
     """
+    if type(node._primitive) is UserOp:
+        return _closure_mismatches(node)
     forward = node._primitive.forward
     xs = [p.data for p in node.parents]
     if not all(math.isfinite(x) for x in xs):
@@ -147,3 +173,102 @@ def _slopes(forward, xs: list[float], j: int) -> tuple[float, float, float]:
 
     up, mid, down = at(xs[j] + h), at(xs[j]), at(xs[j] - h)
     return (up - down) / (2 * h), (up - mid) / h, (mid - down) / h
+
+
+# --- ops written micrograd's way: checking a learner's `_backward` closure -----------------------
+
+
+def closure_problems(node: Value) -> list[str]:
+    """What is wrong with the `_backward` closure of an op written micrograd's way, one line each.
+
+    A closure has no forward to take a slope of, so it is run (grads put back afterwards) and
+    asked three things: does it add to its inputs' grads (`+=`) rather than set them (`=`); does
+    what it hands on grow with `out.grad`; and, when the op's name is one the table knows
+    (`tanh`, `exp`, `**2`, `ReLU`, `+`, `*`, ...), does it give the table's local derivative.
+
+    >>> x = Value(0.5)
+    >>> y = Value(math.tanh(x.data), (x,), 'tanh')
+    >>> def _backward():
+    ...     x.grad += (1 - y.data**2)  # forgot * y.grad
+    >>> y._backward = _backward
+    >>> closure_problems(y)
+    ["op 'tanh': its _backward does not multiply by out.grad (input 0 gets the same whatever gradient arrives)"]
+    """
+    if type(node._primitive) is not UserOp:
+        return []
+    problems = []
+    op = node.op
+    once, twice, held = _closure_measurements(node)
+    expected = _table_derivatives(node)
+    for j in _first_places(node):
+        if not _close(held[j], once[j]):
+            problems.append(
+                f"op {op!r}: its _backward sets input {j}'s grad instead of adding to it (write +=, not =): "
+                "an input used twice would keep only one share"
+            )
+        elif not _close(twice[j], once[j]):
+            problems.append(
+                f"op {op!r}: its _backward does not multiply by out.grad "
+                f"(input {j} gets the same whatever gradient arrives)"
+            )
+        elif expected is not None and not _close(once[j], expected[j]):
+            problems.append(
+                f"op {op!r}: its _backward gives d out / d input {j} = {once[j]:.6g}, "
+                f"the table's rule for {op} gives {expected[j]:.6g}"
+            )
+    return problems
+
+
+def _closure_mismatches(node: Value) -> list[tuple[int, float, float]]:
+    # (input, what the closure gives, what it should give), for the drawing's red marks
+    once, twice, held = _closure_measurements(node)
+    expected = _table_derivatives(node)
+    wrong = []
+    for j in _first_places(node):
+        should = expected[j] if expected is not None else once[j]
+        for measured in (held[j], twice[j], once[j]):
+            if not _close(measured, should):
+                wrong.append((j, measured, should))
+                break
+    return wrong
+
+
+def _closure_measurements(node: Value) -> tuple[tuple, tuple, tuple]:
+    """What the closure hands each input per unit of upstream gradient: as measured from zero
+    with out.grad 1, with out.grad 2, and with every input's grad already holding 0.5."""
+    return closure_derivatives(node), closure_derivatives(node, upstream=2.0), closure_derivatives(node, held=0.5)
+
+
+def _first_places(node: Value) -> list[int]:
+    """The position of each distinct input (an input used twice is measured at its first place)."""
+    first: dict[Value, int] = {}
+    for j, p in enumerate(node.parents):
+        first.setdefault(p, j)
+    return list(first.values())
+
+
+def _table_derivatives(node: Value) -> list[float] | None:
+    """The table's local derivatives for the op `node` names (micrograd's 'ReLU', '**2' too), each
+    input's total at its first place; None when the table has no such op for these inputs."""
+    name = {"ReLU": "relu"}.get(node.op, node.op)
+    entry = registered().get(name)
+    if name.startswith("**") and name != "**":
+        try:
+            entry = powers(float(name[2:]))
+        except ValueError:
+            return None
+    parents = node.parents
+    if not isinstance(entry, Primitive) or entry.arity not in (None, len(parents)):
+        return None
+    xs = [p.data for p in parents]
+    local = entry.derivative(node.data, *xs)
+    local = (local,) if len(parents) == 1 else tuple(local)
+    totals: dict[Value, float] = {}
+    for p, d in zip(parents, local):
+        totals[p] = totals.get(p, 0.0) + d
+    places = set(_first_places(node))
+    return [totals[p] if j in places else 0.0 for j, p in enumerate(parents)]
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 + 1e-6 * abs(b) or (math.isnan(a) and math.isnan(b))

@@ -23,13 +23,14 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "scope
 
 
 class Meta:
-    """What a node carries besides its numbers: label, scope path, hooks, creation site.
+    """What a node carries besides its numbers: label, scope path, hooks, creation site, and
+    for an op written micrograd's way, the learner's `_backward` closure.
 
     Nodes created in the same scope share one Meta, so a big graph pays one pointer per node
     for its names. A Meta is never changed in place; changing a node's label gives it a copy.
     """
 
-    __slots__ = ("label", "scope", "hooks", "created_at")
+    __slots__ = ("label", "scope", "hooks", "created_at", "closure")
 
     def __init__(
         self,
@@ -37,11 +38,13 @@ class Meta:
         scope: str = "",
         hooks: tuple[Callable, ...] = (),
         created_at: str = "",
+        closure: Callable[[], None] | None = None,
     ) -> None:
         self.label = label
         self.scope = scope
         self.hooks = hooks
         self.created_at = created_at
+        self.closure = closure
 
     def replace(self, **changes: object) -> Meta:
         fields = {name: getattr(self, name) for name in Meta.__slots__}

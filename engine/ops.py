@@ -37,6 +37,7 @@ from functools import lru_cache
 
 __all__ = [
     "Primitive",
+    "UserOp",
     "Family",
     "primitive",
     "registered",
@@ -44,6 +45,7 @@ __all__ = [
     "local_registry",
     "local_derivatives",
     "chain_rule",
+    "closure_derivatives",
     "add",
     "mul",
     "power",
@@ -123,6 +125,25 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+class UserOp:
+    """What made a node built micrograd's way, `Value(data, (a, b), 'op')`: the op's name.
+
+    Its step of backward is the closure the learner assigns to `node._backward`; the table holds
+    no forward or derivative rule for it, so tools that need one (grad with create_graph=True,
+    compile) refuse it by name, and the others measure what the closure does.
+    """
+
+    __slots__ = ("name",)
+    forward = derivative = parts = arity = None
+    template = ""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} written with a _backward closure>"
 
 
 class Family:
@@ -253,6 +274,13 @@ def local_derivatives(node, create_graph: bool = False) -> tuple:
     primitive, a, b = node._primitive, node._a, node._b
     if primitive is None:
         return ()
+    if type(primitive) is UserOp:
+        if create_graph:
+            raise TypeError(
+                f"create_graph=True cannot look inside op {primitive.name!r}, written as a _backward closure: "
+                "define it with @engine.primitive (its forward and derivative rule) to differentiate it again"
+            )
+        return closure_derivatives(node)
     if create_graph:
         local = primitive.derivative(node, *node.parents)
     elif b is not None:  # two operands: the rule gives a pair
@@ -276,6 +304,29 @@ def chain_rule(node, grad, create_graph: bool = False) -> list:
     [50.0, 20.0]
     """
     return [local * grad for local in local_derivatives(node, create_graph)]
+
+
+def closure_derivatives(node, upstream: float = 1.0, held: float = 0.0) -> tuple:
+    """What a `_backward` closure adds to each parent's grad per unit of `upstream`, measured by
+    running it once with `node.grad = upstream` and every parent's grad at `held` (then put back).
+
+    A parent that appears twice gets the whole of its share at its first place (and 0 at the
+    others), so the shares still add up to what backward gives it.
+    """
+    parents = node.parents
+    distinct = list(dict.fromkeys(parents))
+    saved, saved_own = [p.grad for p in distinct], node.grad
+    try:
+        for p in distinct:
+            p.grad = held
+        node.grad = upstream
+        node._backward()
+        added = {p: (p.grad - held) / upstream for p in distinct}
+    finally:
+        for p, grad in zip(distinct, saved):
+            p.grad = grad
+        node.grad = saved_own
+    return tuple(added.pop(p, 0.0) for p in parents)
 
 
 # ---------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from engine.modes import Meta, _mode, _note_creation, _open_blocks
 
 __all__ = ["Value", "topological_order"]
 
+_MICROGRAD_NAMES = {"relu": "ReLU"}  # op names micrograd 0.1.0 spells otherwise (`Value._op`)
+
 
 class Value:
     """A scalar that records the operations applied to it, for reverse-mode autodiff.
@@ -43,7 +45,9 @@ class Value:
     # Everything reads the operands through `parents`.
     __slots__ = ("data", "grad", "_primitive", "_a", "_b", "_meta")
 
-    def __init__(self, data: float, label: str = "") -> None:
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
+        # micrograd's signature: Value(data) is a leaf; Value(t, (a, b), 'op') an op node made
+        # by hand, whose step of backward the learner then assigns to `_backward`
         self.data = data if type(data) is float else real_number(data)
         self.grad = 0.0
         self._primitive = None  # a leaf: made by the user, not by an operation
@@ -54,6 +58,8 @@ class Value:
                 raise TypeError(f"Value label must be a str, got {type(label).__name__}")
             meta = meta.replace(label=label) if meta is not None else Meta(label=label)
         self._meta = meta
+        if _children or _op:
+            _made_by_hand(self, _children, _op)
 
     # --- what the node records -------------------------------------------------------------
 
@@ -74,7 +80,8 @@ class Value:
 
     @property
     def _op(self) -> str:
-        return self.op
+        # micrograd's name: its spelling where it differs from chainrule's (.op)
+        return _MICROGRAD_NAMES.get(self.op, self.op)
 
     @property
     def label(self) -> str:
@@ -98,8 +105,33 @@ class Value:
 
     # --- gradients --------------------------------------------------------------------------
 
-    def _backward(self) -> None:
-        """This node's step of backward: each parent's grad += d self / d parent × self.grad."""
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's step of backward, as micrograd names it: `node._backward()` hands the
+        node's grad to its parents by the chain rule. For an op written micrograd's way it is the
+        closure the learner assigned (a leaf's does nothing)."""
+        meta = self._meta
+        if meta is not None and meta.closure is not None:
+            return meta.closure
+        return self._chain_rule_step
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
+        if self._primitive is None:
+            if not _mode.get().grad:
+                return  # made under no_grad, a leaf like any op's node there: nothing to record
+            raise TypeError(
+                "a leaf has no inputs to hand its gradient to: make the node with its children, "
+                "Value(data, (a, b), 'op'), then assign its _backward"
+            )
+        if type(self._primitive) is not ops.UserOp:
+            self._primitive = ops.UserOp(self.op)  # a built-in node given a closure becomes a user op
+        meta = self._meta if self._meta is not None else Meta()
+        self._meta = meta.replace(closure=closure)
+
+    def _chain_rule_step(self) -> None:
         _chain_rule_steps((self,))
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -116,14 +148,14 @@ class Value:
         """
         gradient = real_number(gradient)
         order = topological_order(self)
-        hooked = []
+        special = []  # nodes with hooks, or with a closure written micrograd's way
         for v in order:
             if v._primitive is not None:
                 v.grad = 0.0  # an interior node holds this backward's gradient, not a sum of them
-            if v._meta is not None and v._meta.hooks:
-                hooked.append(v)
-        if hooked or _mode.get().anomaly:  # the slower walk that runs hooks and checks (hooks.py)
-            hooks.backward_with_checks(self, order, hooked, gradient)
+            if v._meta is not None and (v._meta.hooks or v._meta.closure is not None):
+                special.append(v)
+        if special or _mode.get().anomaly:  # the slower walk that runs hooks, closures and checks
+            hooks.backward_with_checks(self, order, special, gradient)
             return
         self.grad += gradient
         _chain_rule_steps(reversed(order))  # each node after every node that uses it
@@ -330,6 +362,39 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
         if mode.anomaly:
             _note_creation(out, primitive, a if b is None else (a, b))
     return out
+
+
+def _made_by_hand(node: Value, children: object, op: object) -> None:
+    """Make `node` an op node with `children`, as micrograd's `Value(data, _children, _op)`."""
+    if isinstance(children, str):
+        raise TypeError(
+            f"Value(data, _children, _op): the second argument is the Values this one is made from, "
+            f"got the string {children!r}; for a label write label={children!r}"
+        )
+    if not isinstance(op, str):
+        raise TypeError(f"Value _op must be a str (the op's name, e.g. 'tanh'), got {type(op).__name__}")
+    try:
+        children = tuple(children)
+    except TypeError:
+        raise TypeError(
+            f"Value _children must be an iterable of Values, e.g. (a, b), got {type(children).__name__}"
+        ) from None
+    for i, child in enumerate(children):
+        if not isinstance(child, Value):
+            raise TypeError(f"Value _children[{i}] must be a Value, got {type(child).__name__}")
+    mode = _mode.get()
+    if not children or not mode.grad:
+        return  # no inputs, or under no_grad: a leaf, as a built-in op's node would be
+    primitive = ops.UserOp(op)
+    node._primitive = primitive
+    node._a, node._b = children if len(children) == 2 else (children, None)
+    node._meta = (node._meta if node._meta is not None else Meta()).replace(closure=_hands_nothing_on)
+    if mode.anomaly:
+        _note_creation(node, primitive, children)
+
+
+def _hands_nothing_on() -> None:
+    """micrograd's default `_backward`, until the learner assigns one."""
 
 
 def _chain_rule_steps(nodes: Iterable[Value]) -> None:

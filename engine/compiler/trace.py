@@ -59,7 +59,7 @@ from engine.checks import positive_integer
 from engine.compiler.writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
 from engine.modes import _mode, enable_grad, is_grad_enabled
-from engine.ops import Primitive
+from engine.ops import Primitive, UserOp
 from engine.value import Value, topological_order
 
 __all__ = ["compile", "Compiled"]
@@ -300,6 +300,11 @@ class _Trace:
         self.parents = parents = []
         edges = [0] * len(order)
         for v in order:
+            if type(v._primitive) is UserOp:
+                raise ValueError(
+                    f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
+                    "@engine.primitive (its forward and derivative rule), or use backward()"
+                )
             if v._meta is not None and v._meta.hooks:
                 what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
                 raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
