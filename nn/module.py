@@ -158,10 +158,17 @@ class Neuron(Module):
     Draws come from Python's global `random` unless `seed` (or a `random.Random` as `rng`) is
     given.
 
+    `w·x+b` is one fused node by default: the same numbers as micrograd's chain of `*` and `+`
+    nodes, summed in the same order, about ten times faster. `fused=False` builds micrograd's
+    graph node for node (`b + w0*x0 + w1*x1 ...`), for a drawing or a hand-written `_prev`
+    walker that should see every product and sum.
+
     >>> n = Neuron(2, activation='tanh', seed=0)
     >>> y = n([1.0, -2.0])
     >>> y.op, y.parents[0].op
     ('tanh', 'w·x+b')
+    >>> Neuron(2, activation='tanh', seed=0, fused=False)([1.0, -2.0]).parents[0].op
+    '+'
     """
 
     def __init__(
@@ -174,8 +181,12 @@ class Neuron(Module):
         fan_out: int = 1,
         seed: int | None = None,
         rng: random.Random | None = None,
+        fused: bool = True,
     ) -> None:
         nin = positive_integer(nin, "Neuron nin")
+        if not isinstance(fused, bool):
+            raise TypeError(f"Neuron fused must be True or False, got {fused!r}")
+        self.fused = fused
         if isinstance(activation, bool):  # micrograd's signature, called positionally: Neuron(nin, nonlin)
             activation, nonlin = "relu", activation
         if nonlin is not None:
@@ -198,12 +209,15 @@ class Neuron(Module):
     def _forward(self, x: Sequence[Value], x_data: list[float], meta: Meta | None = None) -> Value:
         # the neuron's arithmetic, for inputs already checked and lifted to Values, with their
         # data read out (a Layer does both once for all its neurons).
+        activation = _ACTIVATION_OPS[self.activation]
+        if not self.fused:  # micrograd's Neuron, node for node
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+            return activation(act) if activation is not None else act
         # w · x + b is one fused node, summed in micrograd's order (bias first, then each
         # product in turn), so a ported script computes the same numbers about ten times faster
         act = _node(
             linear_primitive, weighted_sum([p.data for p in self.w], x_data, self.b.data), (*self.w, *x, self.b)
         )
-        activation = _ACTIVATION_OPS[self.activation]
         # its node made here as act.relu() would make it: nn makes its nodes as the layer's
         # forward reads them, with one call fewer per neuron
         out = _node(activation, activation.forward(act.data), (act,)) if activation is not None else act
@@ -212,7 +226,8 @@ class Neuron(Module):
         return out
 
     def __repr__(self) -> str:
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        unfused = "" if self.fused else ", fused=False"
+        return f"Neuron({len(self.w)}, activation={self.activation!r}{unfused})"
 
 
 class Layer(Module):
@@ -220,7 +235,7 @@ class Layer(Module):
 
     With `nout == 1` it returns the single Value (as micrograd does), so a network ending in
     one neuron gives a scalar. `neuron_options` go to every Neuron (`activation`, `init`,
-    `nonlin`, `seed`, `rng`).
+    `nonlin`, `seed`, `rng`, `fused`).
 
     >>> layer = Layer(3, 2, seed=0)
     >>> len(layer([1.0, 2.0, 3.0])), type(Layer(3, 1, seed=0)([1.0, 2.0, 3.0])).__name__
@@ -251,16 +266,17 @@ class Layer(Module):
             # a neuron makes two nodes: rather than enter its scope (a third of its cost),
             # it tags them with the scope's Meta
             for block, meta, neuron in zip(self._scopes, metas, self.neurons):
-                if type(neuron) is Neuron:
+                if type(neuron) is Neuron and neuron.fused:
                     out.append(neuron._forward(x, x_data, meta))
-                else:  # a subclass may make other nodes: they belong in its scope too
+                else:  # a subclass or an unfused neuron makes other nodes: they belong in its scope too
                     with block:
                         out.append(neuron._forward(x, x_data))
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         first = self.neurons[0]
-        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r})"
+        unfused = "" if first.fused else ", fused=False"
+        return f"Layer({len(first.w)}, {len(self.neurons)}, activation={first.activation!r}{unfused})"
 
 
 class MLP(Module):
@@ -268,7 +284,8 @@ class MLP(Module):
 
     Hidden layers use `activation`, the last one `output_activation`. `MLP(2, [16, 16, 1])` is
     micrograd's network (ReLU hidden layers, linear output); the lecture's is
-    `MLP(3, [4, 4, 1], activation='tanh', output_activation='tanh')`.
+    `MLP(3, [4, 4, 1], activation='tanh', output_activation='tanh')`. `fused=False` builds
+    micrograd's graph node for node (see Neuron); the default fused `w·x+b` nodes train faster.
 
     >>> model = MLP(3, [4, 4, 1], activation='tanh', output_activation='tanh', seed=0)
     >>> y = model([2.0, 3.0, -1.0])
@@ -284,6 +301,7 @@ class MLP(Module):
         output_activation: str = "linear",
         init: str = "uniform",
         seed: int | None = None,
+        fused: bool = True,
     ) -> None:
         nin = positive_integer(nin, "MLP nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
@@ -296,7 +314,7 @@ class MLP(Module):
         for i in range(len(nouts)):
             kind = output_activation if i == len(nouts) - 1 else activation
             with scope(f"layers.{i}"):
-                self.layers.append(Layer(sizes[i], sizes[i + 1], activation=kind, init=init, rng=rng))
+                self.layers.append(Layer(sizes[i], sizes[i + 1], activation=kind, init=init, rng=rng, fused=fused))
         self._scopes = [scope(f"layers.{i}") for i in range(len(nouts))]
         self.sizes = sizes
 

@@ -247,3 +247,85 @@ def test_the_lectures_first_examples_run():
     assert (Value(2.0) + 1).data == 3.0 and (2 * Value(2.0)).data == 4.0
     assert (Value(2.0) / Value(4.0)).data == 0.5 and (Value(2.0) - 1).data == 1.0
     assert (Value(2.0) ** 3).data == 8.0 and Value(1.0).exp().data == pytest.approx(math.e, rel=1e-15)
+
+
+# --- a hand-written `_prev` walker on nn's graphs ---------------------------------------------
+
+
+def _trace(root):
+    # micrograd's trace_graph notebook walks the graph this way: every value, every (child, parent)
+    nodes, edges, todo = set(), set(), [root]
+    while todo:
+        v = todo.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                todo.append(child)
+    return nodes, edges
+
+
+def _boxes_ops_edges(root):
+    # what micrograd's draw_dot draws: a box per value, a node per op, an edge into each op
+    # from each operand plus one from the op to its result
+    nodes, edges = _trace(root)
+    ops = [v for v in nodes if v._op]
+    return len(nodes), len(ops), len(edges) + len(ops)
+
+
+def test_an_unfused_neuron_shows_a_prev_walker_micrograds_graph_of_10_boxes_5_ops_14_edges():
+    import random
+
+    import nn
+
+    random.seed(1337)
+    neuron = nn.Neuron(2, fused=False)
+    y = neuron([Value(1.0), Value(-2.0)])
+    assert _boxes_ops_edges(y) == (10, 5, 14)
+    nodes, _ = _trace(y)
+    assert sorted(v._op for v in nodes if v._op) == ["*", "*", "+", "+", "ReLU"]
+
+
+def test_the_default_fused_neuron_shows_its_one_weighted_sum_node():
+    import nn
+
+    y = nn.Neuron(2, seed=0)([Value(1.0), Value(-2.0)])
+    assert _boxes_ops_edges(y) == (7, 2, 8)  # w0, w1, x0, x1, b into w·x+b; it into ReLU
+
+
+def test_unfused_and_fused_mlps_give_micrograds_numbers_bit_for_bit():
+    import random
+
+    import micrograd.nn as mnn
+    from micrograd.engine import Value as MicrogradValue
+
+    import nn
+
+    x = [0.5, -1.5]
+    random.seed(7)
+    theirs = mnn.MLP(2, [4, 4, 1])
+    loss_theirs = theirs([MicrogradValue(v) for v in x])
+    loss_theirs.backward()
+    for fused in (True, False):
+        random.seed(7)
+        ours = nn.MLP(2, [4, 4, 1], fused=fused)
+        loss = ours(x)
+        loss.backward()
+        assert loss.data == loss_theirs.data
+        assert [p.grad for p in ours.parameters()] == [p.grad for p in theirs.parameters()]
+    assert len(_trace(loss)[0]) == len(_trace(loss_theirs)[0])  # the unfused graph, node for node
+
+
+def test_unfused_nodes_carry_their_modules_scope():
+    import nn
+
+    y = nn.MLP(2, [3, 1], seed=0, fused=False)([1.0, 2.0])
+    scopes = {v.scope for v in _trace(y)[0] if v._op}
+    assert scopes == {"layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"}
+
+
+def test_fused_must_be_a_bool():
+    import nn
+
+    with pytest.raises(TypeError, match="fused must be True or False"):
+        nn.Neuron(2, fused="no")
