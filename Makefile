@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # never downloaded (a plain `pip install torch` can pull a multi-GB CUDA build).
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl))
 
-.PHONY: demo test bench graphviz browser clean twins
+.PHONY: demo test bench graphviz browser clean twins exercises
 
 # Debian and Ubuntu ship Python without its venv module (package python3-venv): installed here
 # as root with apt-get, as for Graphviz; otherwise a one-line instruction
@@ -65,6 +65,10 @@ test: $(STAMP) graphviz browser
 # no outputs) is what a reviewer diffs; regenerate after editing a notebook, tests check they agree
 twins: $(STAMP)
 	$(VENV)/bin/jupytext --quiet --to py:percent notebooks/*.ipynb
+
+# the learners' exercise files (notebooks/exercises/) from the solutions, each marked block a stub
+exercises: $(STAMP)
+	$(PY) notebooks/strip.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
