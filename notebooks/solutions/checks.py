@@ -27,6 +27,7 @@ __all__ = [
     "check_gradcheck",
     "check_ops",
     "check_gradients_like_backward",
+    "check_mini_value",
 ]
 
 
@@ -103,6 +104,8 @@ def check_ops(task: str, root: Value, hint: str) -> bool:
     """Every op in root's graph has a derivative rule that agrees (what draw_dot(check=True) marks red)."""
     problems = []
     for node in topological_order(root):
+        if not node.parents:
+            continue  # a leaf has no derivative rule to check
         for j, rule, should in mismatches(node):
             problems.append(
                 f"op {node.op!r}, input {j}: its rule gives {format_number(rule)}, "
@@ -126,3 +129,44 @@ def check_gradients_like_backward(
         if not (isinstance(g, (int, float)) and math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12))
     ]
     return report(task, problems, hint, passed=f"all {len(want)} gradients match backward()")
+
+
+# graphs built the same way from chainrule's Value and from a learner's class: (name, leaves, build)
+_MINI_GRAPHS = [
+    ("b = a + a", [3.0], lambda a: a + a),
+    ("c = a * a + a", [3.0], lambda a: a * a + a),
+    ("d = (a + b) * (a * b)", [2.0, -3.0], lambda a, b: (a + b) * (a * b)),
+    ("the neuron tanh(x1*w1 + x2*w2 + b)", [2.0, -3.0, 0.0, 1.0, 6.8813735870195432],
+     lambda x1, w1, x2, w2, b: (x1 * w1 + x2 * w2 + b).tanh()),
+]  # fmt: skip
+
+
+def check_mini_value(task: str, cls: type) -> bool:
+    """A learner's Value class against chainrule's on a few graphs: the data and every leaf's grad."""
+    problems = []
+    for name, numbers, build in _MINI_GRAPHS:
+        reference = [Value(x) for x in numbers]
+        want = build(*reference)
+        want.backward()
+        leaves = [cls(x) for x in numbers]
+        try:
+            got = build(*leaves)
+            got.backward()
+        except NotImplementedError:
+            raise  # a task not written yet stops the notebook there
+        except Exception as error:  # the learner's code: say where it broke, never a traceback
+            problems.append(f"{name}: raised {type(error).__name__}: {error}")
+            continue
+        if not math.isclose(got.data, want.data, rel_tol=1e-9, abs_tol=1e-12):
+            problems.append(f"{name}: data {format_number(got.data)}, expected {format_number(want.data)}")
+        for i, (leaf, ref) in enumerate(zip(leaves, reference)):
+            if not math.isclose(leaf.grad, ref.grad, rel_tol=1e-9, abs_tol=1e-12):
+                problems.append(
+                    f"{name}: leaf {i}'s grad is {format_number(leaf.grad)}, expected {format_number(ref.grad)}"
+                )
+    hint = (
+        "each _backward must ADD to its inputs' grads (+=), not set them (=): with b = a + a, "
+        "both inputs are the same a, so an = keeps one share and da comes out 1 instead of 2; "
+        "and backward() must seed self.grad = 1.0, then call _backward in reverse topological order"
+    )
+    return report(task, problems, hint, passed=f"same data and gradients as chainrule on {len(_MINI_GRAPHS)} graphs")
