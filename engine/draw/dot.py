@@ -34,7 +34,7 @@ from contextlib import contextmanager
 
 import graphviz
 
-from engine.autodiff import mismatches
+from engine.autodiff import _check_iterable_of_values, mismatches
 from engine.checks import is_integer, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
@@ -50,7 +50,7 @@ from engine.draw.style import (
     value_label,
 )
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
-from engine.value import Value, _check_iterable_of_values
+from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
 
