@@ -28,6 +28,7 @@ class Operators:
     __slots__ = ()
 
     def __pow__(self: Value, other: Value | float) -> Value:
+        """x**k; d/dx = k·x^(k-1), and for a Value exponent d/dk = x^k·log(x)."""
         if isinstance(other, Operators):
             return ops.pow(self, other)
         if isinstance(other, numbers.Real):
@@ -35,20 +36,25 @@ class Operators:
         return NotImplemented
 
     def __rpow__(self: Value, other: float) -> Value:
+        """c**x for a number c; d/dx = c^x·log(c)."""
         return ops.pow(other, self) if isinstance(other, numbers.Real) else NotImplemented
 
     def __neg__(self: Value) -> Value:
+        """-x, built as micrograd builds it: x * -1."""
         return self * -1
 
     def __sub__(self: Value, other: Value | float) -> Value:
+        """x - y, built as x + (-y)."""
         if not isinstance(other, (Operators, numbers.Real)):
             return NotImplemented
         return self + (-other)
 
     def __rsub__(self: Value, other: float) -> Value:
+        """c - x, built as c + (-x)."""
         return other + (-self) if isinstance(other, numbers.Real) else NotImplemented
 
     def __truediv__(self: Value, other: Value | float) -> Value:
+        """x / y, built as x * y**-1 (for a number y: x times the float 1/y)."""
         if isinstance(other, Operators):
             return self * other**-1
         if not isinstance(other, numbers.Real):
@@ -59,9 +65,11 @@ class Operators:
         return self * reciprocal
 
     def __rtruediv__(self: Value, other: float) -> Value:
+        """c / x, built as c * x**-1."""
         return other * self**-1 if isinstance(other, numbers.Real) else NotImplemented
 
     def __abs__(self: Value) -> Value:
+        """abs(x): as x.abs()."""
         return self._unary(ops.abs_)
 
     # comparisons look at the data (as `if loss < 0.1:` expects); equality stays identity,
@@ -81,36 +89,47 @@ class Operators:
     # --- named functions, one primitive each ---------------------------------------------
 
     def relu(self: Value) -> Value:
+        """max(0, x); d/dx = 1 for x > 0, else 0."""
         return self._unary(ops.relu)
 
     def leaky_relu(self: Value, slope: float = 0.01) -> Value:
+        """x for x > 0, else slope·x; d/dx = 1 for x > 0, else slope."""
         return self._unary(ops.leaky_relus(float(slope)))
 
     def tanh(self: Value) -> Value:
+        """tanh(x); d/dx = 1 - tanh(x)²."""
         return self._unary(ops.tanh)
 
     def sigmoid(self: Value) -> Value:
+        """1 / (1 + e^-x); d/dx = σ(x)(1 - σ(x))."""
         return self._unary(ops.sigmoid)
 
     def exp(self: Value) -> Value:
+        """e^x; d/dx = e^x."""
         return self._unary(ops.exp)
 
     def log(self: Value) -> Value:
+        """The natural logarithm; d/dx = 1/x."""
         return self._unary(ops.log)
 
     def sqrt(self: Value) -> Value:
+        """√x; d/dx = 1 / (2√x)."""
         return self._unary(ops.sqrt)
 
     def sin(self: Value) -> Value:
+        """sin(x); d/dx = cos(x)."""
         return self._unary(ops.sin)
 
     def cos(self: Value) -> Value:
+        """cos(x); d/dx = -sin(x)."""
         return self._unary(ops.cos)
 
     def softplus(self: Value) -> Value:
+        """log(1 + e^x); d/dx = σ(x)."""
         return self._unary(ops.softplus)
 
     def abs(self: Value) -> Value:
+        """|x|; d/dx = sign(x) (0 at 0)."""
         return self._unary(ops.abs_)
 
 

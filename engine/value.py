@@ -78,6 +78,7 @@ class Value(Operators, MicrogradNames):
 
     @property
     def label(self) -> str:
+        """A name for drawings and messages ('' if none)."""
         return self._meta.label if self._meta is not None else ""
 
     @label.setter
@@ -92,9 +93,31 @@ class Value(Operators, MicrogradNames):
         """The dotted module path this Value was created in ('' outside any scope)."""
         return self._meta.scope if self._meta is not None else ""
 
+    @property
     def is_leaf(self) -> bool:
-        """True for Values made by the user (or under no_grad), not by an operation."""
+        """True for Values made by the user (or under no_grad), not by an operation (PyTorch's name)."""
         return self._primitive is None
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for a frozen leaf: backward leaves its grad alone and optimizers skip it.
+
+        >>> w = Value(2.0); w.requires_grad = False
+        >>> (w * 3).backward(); w.grad
+        0.0
+        """
+        return self._meta is None or not self._meta.frozen
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if not isinstance(flag, bool):
+            raise TypeError(f"requires_grad must be True or False, got {flag!r}")
+        if self._primitive is not None:
+            raise ValueError(
+                f"only a leaf can be frozen (this Value was made by {self.op!r}): "
+                "set requires_grad on the leaves it is computed from"
+            )
+        self._meta = (self._meta if self._meta is not None else Meta()).replace(frozen=not flag)
 
     # --- gradients --------------------------------------------------------------------------
 
@@ -116,16 +139,23 @@ class Value(Operators, MicrogradNames):
         gradient = real_number(gradient)
         order = topological_order(self)
         special = []  # nodes with hooks, or with a closure written micrograd's way
+        frozen = []  # leaves with requires_grad=False, and the grad each keeps
         for v in order:
             if v._primitive is not None:
                 v.grad = 0.0  # an interior node holds this backward's gradient, not a sum of them
-            if v._meta is not None and (v._meta.hooks or v._meta.closure is not None):
-                special.append(v)
+            meta = v._meta
+            if meta is not None:
+                if meta.hooks or meta.closure is not None:
+                    special.append(v)
+                if meta.frozen:
+                    frozen.append((v, v.grad))
         if special or _mode.get().anomaly:  # the slower walk that runs hooks, closures and checks
             hooks.backward_with_checks(self, order, special, gradient)
-            return
-        self.grad += gradient
-        _chain_rule_steps(reversed(order))  # each node after every node that uses it
+        else:
+            self.grad += gradient
+            _chain_rule_steps(reversed(order))  # each node after every node that uses it
+        for v, grad in frozen:
+            v.grad = grad  # the gradient reached it, but a frozen leaf does not take it
 
     def register_hook(self, hook: Callable[[float], float | None]) -> Callable[[], None]:
         """Call `hook(grad)` when backward has this node's complete gradient (see hooks.py).
@@ -141,6 +171,7 @@ class Value(Operators, MicrogradNames):
         return hooks.register_hook(self, hook)
 
     def zero_grad(self) -> None:
+        """Set this Value's grad to 0 (backward adds to a leaf's grad)."""
         self.grad = 0.0
 
     def detach(self) -> Value:
@@ -148,10 +179,16 @@ class Value(Operators, MicrogradNames):
         return Value(self.data)
 
     def item(self) -> float:
+        """The data as a Python float (PyTorch's name)."""
         return self.data
 
     def __float__(self) -> float:
+        """float(x): the data."""
         return self.data
+
+    def __format__(self, spec: str) -> str:
+        """A format spec applies to the data: f"{loss:.4f}" (no spec: the repr, as str() gives)."""
+        return format(self.data, spec) if spec else str(self)
 
     def __repr__(self) -> str:
         label = self.label
@@ -170,6 +207,7 @@ class Value(Operators, MicrogradNames):
         return _node(primitive, data, tuple(parents))
 
     def __add__(self, other: Value | float) -> Value:
+        """x + y; d/dx = d/dy = 1."""
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
@@ -188,10 +226,12 @@ class Value(Operators, MicrogradNames):
         return out
 
     def __radd__(self, other: float) -> Value:
+        """c + x for a number c."""
         other = _lift(other)
         return NotImplemented if other is NotImplemented else other.__add__(self)
 
     def __mul__(self, other: Value | float) -> Value:
+        """x * y; d/dx = y, d/dy = x."""
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
@@ -209,6 +249,7 @@ class Value(Operators, MicrogradNames):
         return out
 
     def __rmul__(self, other: float) -> Value:
+        """c * x for a number c."""
         other = _lift(other)
         return NotImplemented if other is NotImplemented else other.__mul__(self)
 

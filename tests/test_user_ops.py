@@ -84,7 +84,7 @@ def power(x, k):
 def test_micrograds_constructor_takes_children_and_op_positionally():
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = Value(a.data + b.data, (a, b), "+")
-    assert c.parents == (a, b) and c._op == "+" and c.op == "+" and not c.is_leaf()
+    assert c.parents == (a, b) and c._op == "+" and c.op == "+" and not c.is_leaf
     assert set(c._prev) == {a, b}
     d = Value(1.0, {a}, "id")  # the lecture passes sets too
     assert d.parents == (a,)
@@ -221,8 +221,8 @@ def test_no_grad_makes_a_hand_made_node_a_leaf_and_detach_cuts_it():
     a = Value(1.0)
     with no_grad():
         out = Value(2.0, (a,), "twice")
-    assert out.is_leaf() and out.parents == ()
-    assert tanh(a).detach().is_leaf()
+    assert out.is_leaf and out.parents == ()
+    assert tanh(a).detach().is_leaf
 
 
 @pytest.mark.parametrize(

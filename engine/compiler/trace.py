@@ -132,7 +132,12 @@ class Compiled:
             if entry.unchecked:
                 self._verify(entry, args, key)
         self._last = entry
-        return entry.run(floats, values)
+        # the code adds a gradient to every parameter; a frozen one (requires_grad=False) keeps its own
+        frozen = [(p, p.grad) for p in entry.params if p._meta is not None and p._meta.frozen]
+        result = entry.run(floats, values)
+        for p, grad in frozen:
+            p.grad = grad
+        return result
 
     @property
     def source(self) -> str:

@@ -100,7 +100,7 @@ def _report(text: str, root, leaves: dict, out: Path, check: bool) -> None:
         from engine import topological_order
         from engine.autodiff import mismatches
 
-        wrong = [v.op for v in topological_order(root) if not v.is_leaf() and mismatches(v)]
+        wrong = [v.op for v in topological_order(root) if not v.is_leaf and mismatches(v)]
         print(
             f"check: {len(wrong)} op(s) disagree with the numerical slope, marked in red: {', '.join(wrong)}"
             if wrong
