@@ -12,6 +12,7 @@ so a change to a lesson shows up as a readable diff.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -67,9 +68,9 @@ def number(text: str, pattern: str) -> float:
     return float(match.group(1))
 
 
-def test_there_are_at_least_the_five_lessons():
+def test_there_are_at_least_the_five_lessons_and_lesson_7():
     names = [p.name for p in NOTEBOOKS]
-    for prefix in ("01_", "02_", "03_", "04_", "05_"):
+    for prefix in ("01_", "02_", "03_", "04_", "05_", "07_"):
         assert any(name.startswith(prefix) for name in names), f"no lesson {prefix}*.ipynb in {names}"
 
 
@@ -205,3 +206,28 @@ def test_lesson_5_without_torch_says_it_skips_the_comparison(monkeypatch, capsys
     namespace: dict = {}
     exec(guard, namespace)
     assert namespace["torch"] is None and "skipping the comparison" in capsys.readouterr().out
+
+
+def test_lesson_7_writes_ops_with_closures_names_the_three_classic_bugs_and_shows_what_primitive_gains(executed):
+    notebook = lesson(executed, "07_")
+    text = printed(notebook)
+    assert number(text, r"dy/dx = (\S+)") == pytest.approx(math.e, rel=1e-3)  # d e^x/dx at 1 = e
+    # the lecture's neuron through the closure tanh: o = tanh(0.8814) = 0.7071, do/dx1 = 0.5 * w1
+    assert number(text, r"our tanh\s+o = (\S+)") == pytest.approx(math.sqrt(0.5), abs=1e-4)
+    assert number(text, r"our tanh.*x1\.grad (\S+)") == pytest.approx(-1.5, abs=1e-3)
+    assert number(text, r"our tanh.*w1\.grad (\S+)") == pytest.approx(1.0, abs=1e-3)
+    assert number(text, r"db/da = (\S+)") == 1.0  # the = bug: the right answer is 2
+    assert "sets input 0's grad instead of adding to it" in text
+    assert "the table's rule for tanh" in text
+    assert "op 'exp': its _backward does not multiply by out.grad" in text
+    assert re.search(r"input 1 \(value 2\.0\): backward gave 0\.25, central difference gave -0\.2499", text)
+    assert "create_graph=True cannot look inside op '/'" in text and "compile cannot look inside op '/'" in text
+    # the primitive's second derivative: d^2(a/b)/db^2 = 2a/b^3 = 0.375 at a = 1.5, b = 2
+    assert number(text, r"d²/db² = (\S+)\n") == pytest.approx(2 * 1.5 / 2**3, rel=1e-3)
+    assert number(text, r"primitive: a/b = \S+\s+a\.grad = (\S+)") == pytest.approx(1 / 2, rel=1e-3)
+    assert number(text, r"primitive: a/b = \S+\s+a\.grad = \S+\s+b\.grad = (\S+)") == pytest.approx(-1.5 / 4, rel=1e-3)
+    drawings = pictures(notebook, "image/svg+xml")
+    red = [svg for svg in drawings if "#cb181d" in svg]  # the red border of a wrong derivative rule
+    assert len(drawings) == 4 and len(red) == 3
+    assert "all 4 derivative rules agree" in drawings[0]
+    assert "3 of 4 ops have a derivative rule that disagrees" in drawings[2]
