@@ -189,7 +189,7 @@ class Compiled:
 
     def _verify(self, entry: _Entry, args: tuple, key: tuple) -> None:
         with gc_paused():
-            trace = _Trace(self.fn, args, self._arg_names)
+            trace = _Trace(self.fn, args, self._arg_names, verifying=True)
             self.traces += 1
             signature, nodes = trace.signature(entry.param_index), len(trace.order)
             del trace
@@ -276,7 +276,9 @@ class _Trace:
     constant (a leaf only the graph holds: a number fn lifted into the graph).
     """
 
-    def __init__(self, fn: Callable, args: tuple, arg_names: list[str]) -> None:
+    def __init__(self, fn: Callable, args: tuple, arg_names: list[str], verifying: bool = False) -> None:
+        # verifying: only to compare signatures with a trace whose parameters are known, so the
+        # parameters are not worked out again (signature() looks them up)
         self.arg_leaves: dict[int, tuple[str, int, str]] = {}  # id(leaf) -> ('inputs'|'values', slot, name)
         counters = [0, 0]
         traced = [
@@ -296,7 +298,8 @@ class _Trace:
         else:
             top = None
             order = topological_order(root)
-        counts = _reference_counts(order)  # first, before any bookkeeping of ours holds the leaves
+        # first, before any bookkeeping of ours holds the leaves
+        counts = None if verifying else _reference_counts(order)
         self.order = order
         self.pos = pos = {v: i for i, v in enumerate(order)}
         self.root = pos[root]
@@ -317,6 +320,9 @@ class _Trace:
             parents.append(idx)
             for j in idx:
                 edges[j] += 1
+        if verifying:
+            self.params = None
+            return
         if top is not None:
             for p in top.parents:
                 edges[pos[p]] += 1
@@ -349,7 +355,7 @@ class _Trace:
     def signature(self, param_index: dict[int, int]) -> int:
         """A hash of the graph's shape and constants: equal for two traces the same code serves."""
         args = self.arg_leaves
-        held = {id(p) for p in self.params}
+        held = param_index if self.params is None else {id(p) for p in self.params}
         parts: list = []
         for v, idx in zip(self.order, self.parents):
             if idx:
