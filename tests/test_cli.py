@@ -167,9 +167,10 @@ def test_draw_prints_gradients_that_match_hips_autograd(tmp_path):
     result = chainrule("draw", text, "--at", f"a={a}", f"b={b}", "-o", "f.dot", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     da, db = autograd.grad(f, 0)(a, b), autograd.grad(f, 1)(a, b)
-    assert printed(result.stdout, r"= (\S+)\n") == pytest.approx(f(a, b), abs=5e-5)
-    assert printed(result.stdout, r"d/da = (\S+)") == pytest.approx(da, abs=5e-5)
-    assert printed(result.stdout, r"d/db = (\S+)") == pytest.approx(db, abs=5e-5)
+    # printed to 4 significant digits: equal to within half a unit of the 4th
+    assert printed(result.stdout, r"= (\S+)\n") == pytest.approx(f(a, b), rel=5e-4)
+    assert printed(result.stdout, r"d/da = (\S+)") == pytest.approx(da, rel=5e-4)
+    assert printed(result.stdout, r"d/db = (\S+)") == pytest.approx(db, rel=5e-4)
 
 
 def test_an_existing_file_is_left_untouched_when_the_command_fails(tmp_path):
@@ -300,7 +301,7 @@ def test_the_console_script_runs_the_same_command(tmp_path):
     if not script.exists():
         pytest.skip("the chainrule console script is not installed next to this Python")
     result = chainrule("draw", "x*x", "--at", "x=2", "-o", "g.gv", cwd=tmp_path, python=[str(script)])
-    assert result.returncode == 0 and "d/dx = 4.0000" in result.stdout
+    assert result.returncode == 0 and "d/dx = 4.000" in result.stdout
 
 
 # --- the expression language in-process: the same numbers as an independent evaluator ---------
