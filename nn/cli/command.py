@@ -152,6 +152,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--clip", type=positive, metavar="NORM", help="cap the gradient norm before each step")
     train.add_argument("--seed", type=int, default=0, help="seed for data, weights and batches (default 0)")
     train.add_argument("--plot", metavar="OUT", help="write the decision boundary picture (.png .svg .pdf)")
+    train.add_argument("--plot-history", metavar="OUT", help="write the loss and accuracy curves (.png .svg .pdf)")
     train.add_argument("--save", metavar="MODEL.json", help="write the trained weights as JSON")
     train.add_argument("--no-compile", action="store_true", help="run the plain Value graph, not the compiled one")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
