@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from engine.checks import is_integer, require
 from engine.draw.dot import RANKDIRS, Drawing
-from engine.draw.style import number
+from engine.format import format_number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
 
@@ -109,14 +109,14 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
 
 
 def _step_title(k: int, losses: Sequence[float]) -> str:
-    return f"step {k}" + (f" (loss {losses[k]:.4g})" if k < len(losses) else "")
+    return f"step {k}" + (f" (loss {format_number(losses[k])})" if k < len(losses) else "")
 
 
 def _layer_label(s: LayerStats, fill: str, ink: str) -> str:
     rows = [
         f"<B>{html.escape(s.name)}</B>",
-        f"mean |grad| {number(s.mean_abs_grad)}",
-        f"max |grad| {number(s.max_abs_grad)}",
+        f"mean |grad| {format_number(s.mean_abs_grad)}",
+        f"max |grad| {format_number(s.max_abs_grad)}",
         f"{html.escape(s.status)}",
     ]
     cells = "".join(f'<TR><TD><FONT COLOR="{ink}">{row}</FONT></TD></TR>' for row in rows)

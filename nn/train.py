@@ -231,7 +231,7 @@ def fit(
             history.accuracy.append(accuracy(preds, wanted))
             history.lr.append(lr)
             preds = batch_loss = None  # the graph goes now, while the collector is off: none of it is left to scan
-        shown = {"loss": f"{value:.4f}"}
+        shown = {"loss": format_number(value)}  # 4 significant digits: a small loss never reads 0.0000
         if not math.isnan(history.accuracy[-1]):  # nan for a regression loss: nothing to show
             shown["accuracy"] = f"{history.accuracy[-1]:.1%}"
         if X_val:

@@ -39,7 +39,7 @@ def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_
     assert len(svgs) == len(captions) == 6  # step 0, then one step per op node (the root's included)
     assert grad_texts(svgs[0]) == ["grad pending"] * 10
     assert not any("pending" in t for t in grad_texts(svgs[-1]))
-    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    assert "grad -1.500" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
     assert current_boxes(svgs[0]) == []
     highlighted = [current_boxes(svg) for svg in svgs[1:]]
     assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
@@ -78,7 +78,7 @@ def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_th
     assert len(svgs) == 6  # step 0, then tanh, the two + and the two * parts of w·x+b
     plain_svgs, _ = backward_frames(lecture_neuron()[0])
     assert sorted(grad_texts(svgs[-1])) == sorted(grad_texts(plain_svgs[-1]))
-    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    assert "grad -1.500" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
     highlighted = [current_boxes(svg) for svg in svgs[1:]]
     assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
     # drawn fused, the whole w·x+b is one step

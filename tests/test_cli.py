@@ -70,9 +70,11 @@ def test_draw_writes_the_lectures_neuron_with_its_hand_worked_gradients(tmp_path
     assert result.returncode == 0, result.stderr
     # by hand: o = tanh(0.8814) = 0.7071, do/dn = 1 - o^2 = 0.5, do/dx1 = 0.5 * w1, do/dw1 = 0.5 * x1
     texts = svg_texts(tmp_path / "neuron.svg")
-    for label, data, grad in [("x1", 2, -1.5), ("w1", -3, 1.0), ("x2", 0, 0.5), ("w2", 1, 0.0), ("b", 6.8814, 0.5)]:
+    # (4 significant digits; an exact zero reads 0)
+    shown = [("x1", "2.000", "-1.500"), ("w1", "-3.000", "1.000"), ("x2", "0", "0.5000"), ("w2", "1.000", "0")]
+    for label, data, grad in shown + [("b", "6.881", "0.5000")]:
         i = texts.index(label)
-        assert texts[i + 1 : i + 3] == [f"data {data:.4f}", f"grad {grad:.4f}"]
+        assert texts[i + 1 : i + 3] == [f"data {data}", f"grad {grad}"]
     assert "data 0.7071" in texts and "tanh" in texts
     assert "tanh(x1*w1 + x2*w2 + b) = 0.7071" in result.stdout
     assert printed(result.stdout, r"d/dx1 = (\S+)") == pytest.approx(-1.5, abs=1e-4)
@@ -98,7 +100,7 @@ def test_draw_writes_dot_source_even_without_graphviz_on_the_path(tmp_path):
     assert result.returncode == 0, result.stderr
     source = (work / "neuron.dot").read_text()
     assert source.startswith("digraph") and "rankdir=TB" in source
-    assert "grad -1.5000" in source and "data 0.7071" in source
+    assert "grad -1.500" in source and "data 0.7071" in source
 
 
 def test_draw_without_graphviz_says_how_to_install_it_and_writes_nothing(tmp_path):

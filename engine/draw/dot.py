@@ -24,7 +24,7 @@ steps match the picture; `expand=False` draws each fused node as one box and one
 Gradient shown as "pending": the engine keeps no flag saying whether backward has run, so the
 drawing decides per graph: once backward has run from this root, the root's gradient is nonzero
 (it is seeded with 1), and every node's gradient is shown. Before that, every gradient shows as
-pending rather than as a misleading 0.0000. Pass `backward_done=True/False` to override.
+pending rather than as a misleading 0. Pass `backward_done=True/False` to override.
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ from engine.draw.style import (
     ROLE_COLORS,
     grad_color,
     legend_label,
-    number,
     summary_label,
     value_label,
 )
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
+from engine.format import format_number
 from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
@@ -127,19 +127,20 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The computation graph of `root` as a `graphviz.Digraph` (displays inline in Jupyter).
 
-    Each Value is a box `label | data 2.0000 | grad -6.0000`; each op is a small node between its
-    operands and its result. Options: `check=True` marks in red every op whose derivative rule
-    disagrees with central differences; `color_by='grad'` (log scale of |grad|, with a legend)
-    or `'role'` (input, parameter, intermediate, output; `parameters=` says which leaves are
-    parameters, else labelled leaves made inside a scope are); `max_nodes` caps the number of
-    boxes, folding the rest into summaries; `step=k` draws the backward walk after k steps;
-    `clusters=False` ignores scopes; `title` replaces the caption; `expand=False` draws a fused
-    node (nn's `w·x+b`) as one box instead of its `*` and `+` parts.
+    Each Value is a box `label | data 2.000 | grad -6.000` (numbers by engine.format_number);
+    each op is a small node between its operands and its result. Options: `check=True` marks in
+    red every op whose derivative rule disagrees with central differences; `color_by='grad'`
+    (log scale of |grad|, with a legend) or `'role'` (input, parameter, intermediate, output;
+    `parameters=` says which leaves are parameters, else labelled leaves made inside a scope
+    are); `max_nodes` caps the number of boxes, folding the rest into summaries; `step=k` draws
+    the backward walk after k steps; `clusters=False` ignores scopes; `title` replaces the
+    caption; `expand=False` draws a fused node (nn's `w·x+b`) as one box instead of its `*`
+    and `+` parts.
 
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
     >>> c = a * b; c.label = 'c'; c.backward()
     >>> dot = draw_dot(c)
-    >>> 'data 2.0000' in dot.source and 'grad -3.0000' in dot.source
+    >>> 'data 2.000' in dot.source and 'grad -3.000' in dot.source
     True
     """
     if not isinstance(root, Value):
@@ -206,7 +207,7 @@ def _graph_to_draw(root: Value, expand: bool, check: bool) -> DrawnGraph:
 def _grad_text(grad: float | None, status: str) -> str:
     if grad is None:
         return "grad pending"
-    return f"grad {number(grad)}" + (" (so far)" if status == PARTIAL else "")
+    return f"grad {format_number(grad)}" + (" (so far)" if status == PARTIAL else "")
 
 
 def _still(graph: DrawnGraph, done: bool) -> Walk:
@@ -250,7 +251,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     current = i == walk.current
     label = value_label(
         v.label,
-        f"data {number(v.data)}",
+        f"data {format_number(v.data)}",
         _grad_text(g, status),
         fill=fill,
         pending=g is None,
@@ -259,7 +260,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     )
     part = ["part"] if part_of else []
     classes = ["value", status] + (["current"] if current else []) + part
-    tooltip = f"data {v.data!r}, grad {'pending' if g is None else repr(g)}" + (f", scope {v.scope}" if v.scope else "")
+    tooltip = f"data {format_number(v.data)}, grad {format_number(g)}" + (f", scope {v.scope}" if v.scope else "")
     if part_of:
         tooltip += f", part of {part_of}"
     yield f"n{i}", {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": tooltip}
@@ -278,7 +279,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     if current:
         attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": f"{kind} current"})
     if bad:
-        lines = [op] + [f"✗ input {j}: rule {number(a)}, slope {number(s)}" for j, a, s in bad]
+        lines = [op] + [f"✗ input {j}: rule {format_number(a)}, slope {format_number(s)}" for j, a, s in bad]
         attrs.update(
             label="\n".join(lines),
             shape="box",

@@ -1,4 +1,4 @@
-"""How a drawing looks: number format, box labels, colour scales and their legends.
+"""How a drawing looks: box labels, colour scales and their legends (numbers: engine.format).
 
 Kept apart from draw.py so the picture's vocabulary is in one place: what a box says, which
 colour means "vanishing" and which means "exploding", what the legend explains.
@@ -13,8 +13,9 @@ from __future__ import annotations
 import html
 import math
 
+from engine.format import format_number
+
 __all__ = [
-    "number",
     "value_label",
     "summary_label",
     "legend_label",
@@ -49,22 +50,15 @@ _FONT_SIZE = 12
 _PAD = 4
 
 
-def number(x: float) -> str:
-    """micrograd's `%.4f`, switching to scientific notation where that would print 0.0000 or a wall of digits."""
-    if x == 0 or 1e-4 <= abs(x) < 1e6:
-        return f"{x:.4f}"
-    return f"{x:.3e}"
-
-
 def grad_color(g: float) -> str:
     """The fill for a gradient of `g` on the log scale of GRAD_BINS, as its box prints it.
 
-    Binned at the 4 significant digits shown, so two boxes that both read 1.0000 share a colour
+    Binned at the digits shown (format_number), so two boxes that both read 1.000 share a colour
     (0.9999999999999996 would otherwise fall in the bin below 1).
     """
     size = abs(g)
     if math.isfinite(size):
-        size = float(f"{size:.4g}")
+        size = float(format_number(size))
     if size == 0:
         return ZERO_FILL
     for upper, fill, _ in GRAD_BINS:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.draw.style import number
+from engine.format import format_number as number  # the one number format (style.number is gone)
 from engine.ops import chain_rule, local_derivatives
 from engine.value import Value
 
