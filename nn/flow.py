@@ -16,12 +16,12 @@ status: 'ok', 'vanishing' or 'exploding'); this file draws those numbers:
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
 from engine.checks import is_integer, require
 from engine.draw.dot import RANKDIRS, Drawing
+from engine.draw.style import dot_text, html_text
 from engine.format import format_number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
@@ -54,7 +54,7 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
     for r, (title, stats) in reversed(numbered) if rankdir == "LR" else numbered:
         row = Drawing(name=f"cluster_{r}") if len(rows) > 1 else dot
         if len(rows) > 1:
-            row.attr(label=title, style="rounded", color="#9e9e9e", fontname="Helvetica", labeljust="l")
+            row.attr(label=dot_text(title), style="rounded", color="#9e9e9e", fontname="Helvetica", labeljust="l")
         row.node(f"in{r}", label="input", shape="plaintext", fontcolor="#616161")
         previous, width = f"in{r}", "1"
         for k, s in enumerate(stats):
@@ -114,10 +114,10 @@ def _step_title(k: int, losses: Sequence[float]) -> str:
 
 def _layer_label(s: LayerStats, fill: str, ink: str) -> str:
     rows = [
-        f"<B>{html.escape(s.name)}</B>",
+        f"<B>{html_text(s.name)}</B>",
         f"mean |grad| {format_number(s.mean_abs_grad)}",
         f"max |grad| {format_number(s.max_abs_grad)}",
-        f"{html.escape(s.status)}",
+        f"{html_text(s.status)}",
     ]
     cells = "".join(f'<TR><TD><FONT COLOR="{ink}">{row}</FONT></TD></TR>' for row in rows)
     return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="{fill}">{cells}</TABLE>>'

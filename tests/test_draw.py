@@ -226,7 +226,7 @@ def test_values_made_in_nested_scopes_are_drawn_in_nested_clusters_titled_with_t
     (ox0, oy0, ox1, oy1), (ix0, iy0, ix1, iy1) = _bbox(clusters["layers"]), _bbox(clusters["layers.1"])
     assert ox0 <= ix0 and ix1 <= ox1 and oy0 <= iy0 and iy1 <= oy1
     source = draw_dot(_layered_graph()).source
-    block = source[source.index('subgraph "cluster_layers.1"') :]
+    block = source[source.index('label="layers.1"') :]
     assert "<B>w0</B>" in block and "<B>b</B>" in block
 
 
@@ -566,7 +566,7 @@ def test_parts_drawn_inside_no_grad_or_another_scope_still_show_and_keep_the_neu
     expected = draw_dot(y).source
     with no_grad(), scope("elsewhere"):
         assert draw_dot(y).source == expected
-    assert "elsewhere" not in expected and "cluster_layers.0.neurons.1" in expected
+    assert "elsewhere" not in expected and 'label="layers.0.neurons.1"' in expected
 
 
 @needs_dot
@@ -745,3 +745,86 @@ def test_a_big_graph_built_without_scopes_is_boxed_by_the_terms_of_its_sums():
     titles = [texts(g)[0] for g in summaries]
     assert sum(t.startswith("sum1.term") for t in titles) >= 5, titles  # one box per sample's own nodes
     assert any("scopes)" in t for t in titles)  # the rest of the samples grouped in one box
+
+
+# --- hostile strings: whatever a label, scope or title holds, dot draws it as written ------------
+
+# Each has broken (or could break) a DOT file or an HTML-like label: escString backslashes, a quote,
+# a string shaped like an HTML label, markup, characters XML refuses, terminal escapes, DOT syntax.
+HOSTILE = [
+    "\\",
+    "ends in \\",
+    "two \\\\",
+    "\\l left",
+    "\\N and \\G",
+    'quote \\" after a backslash',
+    '"',
+    'say "hi"',
+    "<b>bold</b>",
+    "<>",
+    "<",
+    "a > b",
+    "<<TABLE><TR><TD>x</TD></TR></TABLE>>",
+    "&amp; & &#0;",
+    "nul\x00byte",
+    "esc\x1b[31mred",
+    "\x1b]0;title\x07",
+    "tab\tand\nnewline\r",
+    "del\x7f and \x85",
+    "]]> --> /* */ //",
+    "{a|b} | <port>",
+    "a; b -> c [label=x]",
+    "lone \ud800 surrogate",
+    "not a char \ufffe\uffff",
+    "right-to-left \u202e override",
+    "%3",
+    "é ünïcödé 中文 😀",
+    "x" * 300,
+]
+
+
+def shown_as(s: str) -> str:
+    """What a person should read: the string itself, with each unprintable character as Python
+    writes it in a repr (\\x1b, \\n, \\ud800), so nothing invisible or terminal-controlling is drawn."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def all_text(svg: ET.Element) -> str:
+    return "\n".join(t.text.replace("\xa0", " ") for t in svg.iter(f"{SVG}text") if t.text)
+
+
+@needs_dot
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(s)[:24] for s in HOSTILE])
+def test_a_hostile_label_scope_or_title_is_drawn_as_written(hostile):
+    with scope(hostile):
+        a = Value(2.0, label=hostile)
+        y = a * 3.0
+    y.label = hostile
+    y.backward()
+    svg = render(draw_dot(y, title=hostile))
+    boxes = [texts(g) for g in groups(svg, "value")]
+    assert [shown_as(hostile), "data 2.000", "grad 3.000"] in boxes
+    assert [texts(g)[0] for g in groups(svg, "cluster")] == [shown_as(hostile)]
+    assert shown_as(hostile) in all_text(svg).splitlines()  # the caption
+    # the browser tab names the drawing by its title
+    assert svg.find(f"{SVG}g/{SVG}title").text == shown_as(hostile)
+
+
+@needs_dot
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(s)[:24] for s in HOSTILE])
+def test_a_hostile_scope_folded_into_a_summary_box_is_drawn_as_written(hostile):
+    terms = []
+    for k in range(40):
+        with scope(hostile), scope(f"{k}"):
+            terms.append(Value(float(k)) * Value(2.0) + 1.0)
+    svg = render(draw_dot(sum(terms), max_nodes=20))
+    summaries = [texts(g) for g in groups(svg, "summary")]
+    assert summaries and all(shown_as(hostile) in "\n".join(t) for t in summaries)
+
+
+@needs_dot
+def test_hostile_layer_names_in_a_gradient_flow_drawing_are_drawn_as_written():
+    nn = pytest.importorskip("nn")
+    stats = [nn.LayerStats(name, 0.1 * (k + 1), 0.2, 0.3, 1.0, "ok") for k, name in enumerate(HOSTILE)]
+    svg = render(nn.draw_grad_flow(stats))
+    assert [texts(g)[0] for g in groups(svg, "layer")] == [shown_as(name) for name in HOSTILE]

@@ -29,6 +29,8 @@ pending rather than as a misleading 0. Pass `backward_done=True/False` to overri
 
 from __future__ import annotations
 
+import html
+import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -43,16 +45,23 @@ from engine.draw.style import (
     FED,
     PENDING_FILL,
     ROLE_COLORS,
+    dot_text,
     grad_color,
     legend_label,
     summary_label,
     value_label,
+    visible,
 )
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 from engine.format import format_number
 from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
+
+_TITLE_CHARS = 60  # a longer expression is no title for a browser tab
+_INFIX = {"+": 1, "*": 2, "**": 3}  # ops written between their operands, by how tightly they bind
+_CAPTION_CHARS = 100  # a caption line wraps here: about 600 pt of Helvetica 12, a drawing's width
+_WHOLE_WORDS = {"break_long_words": False, "break_on_hyphens": False}
 
 RANKDIRS = ("LR", "TB")  # the way data flows: left to right, or top to bottom
 COLOR_MODES = ("grad", "role")  # what color_by= may fill boxes by (None: plain boxes)
@@ -174,7 +183,12 @@ def draw_dot(
         bad = {i: m for i, v in enumerate(order) if v._primitive is not None for m in [mismatches(v)] if m}
     roles = _roles(order, parameters) if color_by == "role" else None
 
-    dot = Drawing(format=format, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"})
+    # the graph's name is the SVG's <title>, what a browser tab shows: the drawing's title, else
+    # the root's label or expression (Graphviz's default is '%3'); written as an HTML-like name
+    # because a quoted DOT name cannot end in a backslash. The file name is kept as graphviz's own.
+    name = title if title is not None else _title_of(graph)
+    graph_attr = {"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"}
+    dot = Drawing(name=f"<{html.escape(visible(name))}>", filename="Digraph.gv", format=format, graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", color="#555555", arrowsize="0.7")
     steady = walk.widest if step is not None else 0
@@ -192,9 +206,12 @@ def draw_dot(
     _emit_edges(dot, plan, walk, bad)
     if color_by is not None:
         dot.node("legend", label=legend_label(color_by), shape="plain", id="legend", **{"class": "legend"})
-    caption = title if title is not None else _caption(graph, plan, walk, bad, step, check)
-    if caption:
-        dot.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    lines = [title] if title is not None else _caption(graph, plan, walk, bad, step, check)
+    if any(lines):
+        # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
+        wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS, **_WHOLE_WORDS) or [""]]
+        dot.attr(label=dot_text(*wrapped, "") if len(wrapped) == 1 else dot_text(*wrapped))
+        dot.attr(labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     return dot
 
 
@@ -202,6 +219,44 @@ def _graph_to_draw(root: Value, expand: bool, check: bool) -> DrawnGraph:
     """The nodes a drawing (or an animation) of `root` shows; with `check`, a fused node whose own
     derivative rule is wrong stays whole, so its red mark shows the rule backward really uses."""
     return drawn_graph(root, expand, (lambda v: bool(mismatches(v))) if check else None)
+
+
+def _title_of(graph: DrawnGraph) -> str:
+    """The root's label, else the expression it computes when that is short, else what it is."""
+    order = graph.order
+    root = order[-1]
+    if root.label:
+        return root.label
+    text = _expressions(order, graph.parents, _TITLE_CHARS)[-1]
+    return text if text is not None else f"{root.op or 'a value'}: a graph of {len(order):,} nodes"
+
+
+def _expressions(order: list[Value], parents: list[list[int]], limit: int) -> list[str | None]:
+    # bottom-up over the walk, each node's text from its operands' (no recursion), as the formula
+    # would be typed: `x1*w1 + b`, `tanh(n)`; None once a text passes `limit` characters
+    texts: list[str | None] = []
+    tightness: list[int] = []  # how tightly the text binds: 3 a name or a call, 2 a product, 1 a sum
+    for v, parts in zip(order, parents):
+        if v.label:
+            text, tight = v.label, 3
+        elif not parts:
+            text, tight = format_number(v.data), 3 if v.data >= 0 else 1
+        elif any(texts[k] is None for k in parts):
+            text, tight = None, 0
+        elif v.op in _INFIX and len(parts) == 2:
+            need = _INFIX[v.op]
+            a, b = (texts[k] if tightness[k] >= need else f"({texts[k]})" for k in parts)
+            text, tight = (f"{a} + {b}" if v.op == "+" else f"{a}{v.op}{b}"), need
+        elif v.op.startswith("**") and len(parts) == 1:  # a power with its exponent in the name: x**2
+            base = texts[parts[0]] if tightness[parts[0]] >= 3 else f"({texts[parts[0]]})"
+            text, tight = f"{base}{v.op}", 3
+        else:
+            text, tight = f"{v.op}({', '.join(texts[k] for k in parts)})", 3
+        if text is not None and len(text) > limit:
+            text = None
+        texts.append(text)
+        tightness.append(tight)
+    return texts
 
 
 def _grad_text(grad: float | None, status: str) -> str:
@@ -263,7 +318,8 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     tooltip = f"data {format_number(v.data)}, grad {format_number(g)}" + (f", scope {v.scope}" if v.scope else "")
     if part_of:
         tooltip += f", part of {part_of}"
-    yield f"n{i}", {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": tooltip}
+    node = {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": dot_text(tooltip)}
+    yield f"n{i}", node
     if v._primitive is None:
         return
     op = v.op
@@ -271,9 +327,10 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
         terms = len(plan.inputs[i])
         op = f"Σ {terms} terms" if op == "+" else f"Π {terms} factors"
     kind = " ".join(["op"] + part)
-    attrs = {"label": op, "shape": "ellipse", "id": f"o{i}", "class": kind, "fontsize": "11", "margin": "0.03"}
+    attrs = {"label": dot_text(op), "shape": "ellipse", "id": f"o{i}", "class": kind}
+    attrs.update(fontsize="11", margin="0.03")
     if part_of:
-        attrs["tooltip"] = f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)"
+        attrs["tooltip"] = dot_text(f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)")
     if len(op) <= 3:
         attrs.update(shape="circle", width="0.35", fixedsize="true")
     if current:
@@ -281,7 +338,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     if bad:
         lines = [op] + [f"✗ input {j}: rule {format_number(a)}, slope {format_number(s)}" for j, a, s in bad]
         attrs.update(
-            label="\n".join(lines),
+            label=dot_text(*lines),
             shape="box",
             style="filled,rounded",
             fillcolor="#fcbba1",
@@ -339,8 +396,10 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         # list, like layers.1), else one holding nodes, else the outermost
         indexed = [p for p in paths if p.rpartition(".")[2].isdigit()]
         holding = [p for p in paths if place.get(p)]
-        sub = graphviz.Digraph(name=f"cluster_{key}")
-        sub.attr(label=(indexed or holding or [key])[-1], style="rounded", color="#9e9e9e", fontcolor="#616161")
+        # named by position, not by path: a scope may hold any character, a DOT name may not
+        sub = graphviz.Digraph(name=f"cluster_{len(graphs)}")
+        title = dot_text((indexed or holding or [key])[-1])
+        sub.attr(label=title, style="rounded", color="#9e9e9e", fontcolor="#616161")
         sub.attr(fontsize="11", labeljust="l")
         for p in paths:
             for name, attrs in place.get(p, []):
@@ -394,7 +453,7 @@ def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> Non
         dot.edge(tail, head, style="dashed")
 
 
-def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> str:
+def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> list[str]:
     order = graph.order
     lines = []
     if step is not None:
@@ -420,4 +479,4 @@ def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | N
         if graph.expanded:
             fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
             lines.append(f"counting fused nodes ({fused}) as their parts: {graph.size:,} nodes in the graph itself")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return lines

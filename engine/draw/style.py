@@ -13,9 +13,14 @@ from __future__ import annotations
 import html
 import math
 
+import graphviz
+
 from engine.format import format_number
 
 __all__ = [
+    "visible",
+    "html_text",
+    "dot_text",
     "value_label",
     "summary_label",
     "legend_label",
@@ -48,6 +53,43 @@ _DARK = {"#313695", "#4575b4", "#a50026"}  # fills that need white text
 _CHAR_WIDTH = 0.6  # Courier: every character is 0.6 em wide, so a width can be computed exactly
 _FONT_SIZE = 12
 _PAD = 4
+
+
+def visible(text: str) -> str:
+    r"""`text` with every unprintable character written as Python writes it in a repr.
+
+    A label may hold anything a user typed: NUL (which XML, and so Graphviz's HTML labels,
+    refuses), a terminal escape, a lone surrogate (which cannot even be encoded), a newline.
+    Shown as `\x1b`, `\n`, `\ud800` they are harmless and a person sees that they are there.
+
+    >>> visible("esc\x1b[31m tab\t")
+    'esc\\x1b[31m tab\\t'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def html_text(text: str) -> str:
+    r"""`text` for the inside of a Graphviz HTML-like label, shown as written: visible, with <, >, &
+    and quotes escaped, and backslashes doubled (Graphviz reads `\N` there as the node's name)."""
+    return html.escape(visible(text).replace("\\", "\\\\"))
+
+
+def dot_text(*lines: str) -> str:
+    r"""Lines for a plain (non-HTML) Graphviz label or tooltip, each left-aligned, shown as written.
+
+    Graphviz reads a backslash in a label as an escape (`\l`, `\N`), a trailing one swallows the
+    closing quote, `&amp;` as an entity, and a label shaped like `<...>` as HTML: backslashes are
+    doubled, `&` escaped and the result marked as not HTML, so every character is drawn as typed.
+
+    >>> print(dot_text("ends in \\", "<b>"))
+    ends in \\\l<b>\l
+    """
+    escaped = [visible(line).replace("\\", "\\\\").replace("&", "&amp;") for line in lines]
+    if len(escaped) == 1:
+        return graphviz.nohtml(escaped[0])
+    return graphviz.nohtml("".join(line + "\\l" for line in escaped))
 
 
 def grad_color(g: float) -> str:
@@ -88,8 +130,8 @@ def value_label(
         table += f' COLOR="{border}"'
     cells = []
     if label:
-        cells.append(f'<TD><FONT COLOR="{ink}"><B>{html.escape(label)}</B></FONT></TD>')
-    cells.append(f'<TD><FONT FACE="Courier" COLOR="{ink}">{html.escape(data_text)}</FONT></TD>')
+        cells.append(f'<TD><FONT COLOR="{ink}"><B>{html_text(label)}</B></FONT></TD>')
+    cells.append(f'<TD><FONT FACE="Courier" COLOR="{ink}">{html_text(data_text)}</FONT></TD>')
     grad_cell = "<TD"
     if steady_chars:
         width = math.ceil(steady_chars * _CHAR_WIDTH * _FONT_SIZE + 2 * _PAD + 24)  # + slack Graphviz wants
@@ -97,22 +139,22 @@ def value_label(
     if pending:
         grad_cell += f' BGCOLOR="{PENDING_FILL}"'
     grad_ink = "#8c8c8c" if pending else ink
-    grad_cell += f'><FONT FACE="Courier" COLOR="{grad_ink}">{html.escape(grad_text)}</FONT></TD>'
+    grad_cell += f'><FONT FACE="Courier" COLOR="{grad_ink}">{html_text(grad_text)}</FONT></TD>'
     cells.append(grad_cell)
     return f"<{table}><TR>{''.join(cells)}</TR></TABLE>>"
 
 
 def summary_label(summary, notes: list[str]) -> str:
     """The label of a summary box: what it stands for, how many nodes it hides, what they are."""
-    rows = [f"<B>{html.escape(summary.title)}</B>", f"{summary.hidden:,} nodes hidden"]
+    rows = [f"<B>{html_text(summary.title)}</B>", f"{summary.hidden:,} nodes hidden"]
     ops = sorted(summary.ops.items(), key=lambda kv: (-kv[1], kv[0]))
     if ops:
         parts = [f"{op or 'leaves'}: {count:,}" for op, count in ops[:5]]
-        rows.append(html.escape(" · ".join(parts) + (" · …" if len(ops) > 5 else "")))
+        rows.append(html_text(" · ".join(parts) + (" · …" if len(ops) > 5 else "")))
     if summary.holds:
         shown = ", ".join(summary.holds[:4]) + (", …" if len(summary.holds) > 4 else "")
-        rows.append(html.escape(f"holds {shown}"))
-    rows += [html.escape(note) for note in notes]
+        rows.append(html_text(f"holds {shown}"))
+    rows += [html_text(note) for note in notes]
     body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
 
@@ -128,5 +170,5 @@ def legend_label(color_by: str) -> str:
     rows = [f'<TR><TD COLSPAN="2"><B>{title}</B></TD></TR>']
     for fill, text in entries:
         swatch = f'<TD BGCOLOR="{fill}" BORDER="1" WIDTH="18" HEIGHT="12"></TD>'
-        rows.append(f'<TR>{swatch}<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>')
+        rows.append(f'<TR>{swatch}<TD ALIGN="LEFT">{html_text(text)}</TD></TR>')
     return f'<<TABLE BORDER="1" COLOR="#9e9e9e" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{"".join(rows)}</TABLE>>'
