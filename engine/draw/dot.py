@@ -30,6 +30,7 @@ pending rather than as a misleading 0. Pass `backward_done=True/False` to overri
 from __future__ import annotations
 
 import html
+import math
 import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from engine.autodiff import _check_iterable_of_values, mismatches
 from engine.checks import is_integer, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
+from engine.draw.size import pick_rankdir
 from engine.draw.style import (
     CURRENT,
     FED,
@@ -49,6 +51,9 @@ from engine.draw.style import (
     grad_color,
     legend_label,
     summary_label,
+    summary_rows,
+    text_width,
+    value_box_size,
     value_label,
     visible,
 )
@@ -122,7 +127,7 @@ class Drawing(graphviz.Digraph):
 def draw_dot(
     root: Value,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     *,
     check: bool = False,
     color_by: str | None = None,
@@ -154,7 +159,9 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value as root, got {type(root).__name__}")
-    require(rankdir in RANKDIRS, "rankdir", f"one of {RANKDIRS}", rankdir)
+    require(
+        rankdir is None or rankdir in RANKDIRS, "rankdir", f"one of {RANKDIRS} or None (the one that fits)", rankdir
+    )
     require(color_by is None or color_by in COLOR_MODES, "color_by", f"one of {(None, *COLOR_MODES)}", color_by)
     require(is_integer(max_nodes) and max_nodes >= 20, "max_nodes", "an int of at least 20", max_nodes)
     require(step is None or (is_integer(step) and step >= 0), "step", "None or an int >= 0", step)
@@ -187,31 +194,41 @@ def draw_dot(
     # the root's label or expression (Graphviz's default is '%3'); written as an HTML-like name
     # because a quoted DOT name cannot end in a backslash. The file name is kept as graphviz's own.
     name = title if title is not None else _title_of(graph)
-    graph_attr = {"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"}
+    graph_attr = {"rankdir": rankdir or "LR", "nodesep": "0.25", "ranksep": "0.35"}
     dot = Drawing(name=f"<{html.escape(visible(name))}>", filename="Digraph.gv", format=format, graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", color="#555555", arrowsize="0.7")
     steady = walk.widest if step is not None else 0
     place: dict[str, list[tuple[str, dict]]] = {}
+    sizes: dict[str, tuple[float, float]] = {}  # each box's estimated size, to choose the direction
     for i, v in enumerate(order):
         if plan.shown[i]:
             fill = _fill(i, v, walk, color_by, roles)
             part_of = graph.part_of.get(i)
-            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of):
+            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of, sizes):
                 place.setdefault(v.scope if clusters else "", []).append((name, attrs))
     for k, s in enumerate(plan.summaries):
-        attrs = _summary_attrs(s, order, walk, bad)
+        attrs = _summary_attrs(s, walk, bad, color_by, sizes, f"s{k}")
         place.setdefault(s.path if clusters else "", []).append((f"s{k}", attrs))
-    _emit_clusters(dot, place)
-    _emit_edges(dot, plan, walk, bad)
+    edges = graphviz.Digraph()  # the edges first, so the direction can be chosen before the boxes go in
+    _emit_edges(edges, plan, walk, bad)
     if color_by is not None:
-        dot.node("legend", label=legend_label(color_by), shape="plain", id="legend", **{"class": "legend"})
+        legend = legend_label(color_by, summaries=bool(plan.summaries))
+        dot.node("legend", label=legend, shape="plain", id="legend", **{"class": "legend"})
+        sizes["legend"] = (190.0, 16.0 * legend.count("<TR>") + 8)
     lines = [title] if title is not None else _caption(graph, plan, walk, bad, step, check)
-    if any(lines):
+    wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS, **_WHOLE_WORDS) or [""]]
+    if any(wrapped):
         # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
-        wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS, **_WHOLE_WORDS) or [""]]
         dot.attr(label=dot_text(*wrapped, "") if len(wrapped) == 1 else dot_text(*wrapped))
         dot.attr(labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    if rankdir is None:  # left to right like micrograd where that fits a screen, else top to bottom
+        caption_width = max((text_width(line) for line in wrapped), default=0.0)
+        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width)
+    _emit_clusters(dot, place)
+    dot.body.extend(edges.body)
+    if graph.expanded and not plan.complete:
+        dot.attr(tooltip=dot_text(_counting_note(graph)))
     return dot
 
 
@@ -300,14 +317,16 @@ def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] |
     return {PENDING: PENDING_FILL, PARTIAL: "#fff3c4", FINAL: "#ffffff"}[walk.status[i]]
 
 
-def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of: str | None):
-    """The box for node i and, if an op made it, the op node in front of it."""
+def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of, sizes: dict):
+    """The box for node i and, if an op made it, the op node in front of it (their sizes into `sizes`)."""
     g, status = walk.grads[i], walk.status[i]
     current = i == walk.current
+    data_text, grad_text = f"data {format_number(v.data)}", _grad_text(g, status)
+    sizes[f"n{i}"] = value_box_size(v.label, data_text, grad_text, steady)
     label = value_label(
         v.label,
-        f"data {format_number(v.data)}",
-        _grad_text(g, status),
+        data_text,
+        grad_text,
         fill=fill,
         pending=g is None,
         border=FED if current else ("#cb181d" if bad else None),
@@ -331,8 +350,10 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     attrs.update(fontsize="11", margin="0.03")
     if part_of:
         attrs["tooltip"] = dot_text(f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)")
+    sizes[f"o{i}"] = (text_width(op, size=11) + 16, 22.0)
     if len(op) <= 3:
         attrs.update(shape="circle", width="0.35", fixedsize="true")
+        sizes[f"o{i}"] = (25.0, 25.0)
     if current:
         attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": f"{kind} current"})
     if bad:
@@ -348,11 +369,19 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
             fixedsize="false",
             **{"class": f"{kind} mismatch"},
         )
+        sizes[f"o{i}"] = (max(text_width(line) for line in lines) + 16, 16.0 * len(lines) + 8)
     yield f"o{i}", attrs
 
 
-def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
+def _summary_attrs(s, walk: Walk, bad: dict, color_by: str | None, sizes: dict, name: str) -> dict:
     notes = []
+    fill = "#f4f4f4"
+    if color_by == "grad":
+        # on the nodes' own |grad| scale, by the mean |grad| of the values it hides (the legend says so)
+        grads = [abs(walk.grads[i]) for i in s.members if walk.grads[i] is not None]
+        fill = grad_color(math.fsum(grads) / len(grads)) if grads else PENDING_FILL
+        if grads:
+            notes.append(f"mean |grad| {format_number(math.fsum(grads) / len(grads))}")
     if walk.total:  # a step of the walk is drawn
         done = sum(1 for i in s.members if walk.status[i] == FINAL)
         notes.append(f"{done:,} of {len(s.members):,} gradients final")
@@ -360,11 +389,14 @@ def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
     if wrong:
         notes.append(f"✗ {wrong} derivative rule(s) disagree")
     current = walk.current is not None and walk.current in set(s.members)
+    fill = CURRENT if current else fill
+    rows = summary_rows(s, notes)
+    sizes[name] = (max(text_width(row) for row in rows) + 20, 15.0 * len(rows) + 10)
     attrs = {
-        "label": summary_label(s, notes),
+        "label": summary_label(s, notes, fill),
         "shape": "box",
         "style": "dashed,rounded,filled",
-        "fillcolor": CURRENT if current else "#f4f4f4",
+        "fillcolor": fill,
         "color": "#cb181d" if wrong else "#777777",
         "class": "summary current" if current else "summary",
     }
@@ -404,6 +436,7 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         for p in paths:
             for name, attrs in place.get(p, []):
                 sub.node(name, **attrs)
+            _keep_in_order(dot, sub, place.get(p, []))
         graphs[key] = sub
     inside: dict[str, list[str]] = {"": []}
     for key in chain:
@@ -415,8 +448,24 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
             graphs[key].subgraph(graphs[kid])
     for name, attrs in place.get("", []):
         dot.node(name, **attrs)
+    _keep_in_order(dot, dot, place.get("", []))
     for kid in inside[""]:
         dot.subgraph(graphs[kid])
+
+
+def _keep_in_order(top: graphviz.Digraph, graph: graphviz.Digraph, nodes: list[tuple[str, dict]]) -> None:
+    # dot orders a rank to cross fewest edges, which shuffles the summary boxes of one scope
+    # (neurons 3, 5, 4, 0, ...): side by side in one rank, chained by invisible edges, they keep
+    # the order they were given in, the order of their module index
+    boxes = [name for name, attrs in nodes if attrs.get("class", "").startswith("summary")]
+    if len(boxes) < 2:
+        return
+    row = graphviz.Digraph(graph_attr={"rank": "same"})
+    for a, b in zip(boxes, boxes[1:]):
+        # dot puts a flat edge's head before its tail: left of it in TB, below it in LR
+        row.edge(*((a, b) if top.graph_attr.get("rankdir") == "TB" else (b, a)), style="invis")
+    graph.subgraph(row)
+    top.graph_attr.update(newrank="true", mclimit="0.01")  # ranks across clusters; keep the given order
 
 
 def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> None:
@@ -465,18 +514,25 @@ def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | N
         else:
             lines.append(f"check: all {ops} derivative rules agree with the numerical slope")
     if not plan.complete:
+        # one line a learner can check: shown + hidden in boxes + folded into Σ/Π = all nodes
         n = len(order)
-        shown = sum(plan.shown)
-        hidden = sum(s.hidden for s in plan.summaries)
-        folded = sum(plan.folded[i] for i in range(n) if plan.shown[i])
-        text = f"showing {shown:,} of {n:,} nodes"
+        text = f"showing {sum(plan.shown):,} of {n:,} nodes"
+        hidden, boxes = sum(s.hidden for s in plan.summaries), len(plan.summaries)
         if hidden:
-            boxes = "box" if len(plan.summaries) == 1 else "boxes"
-            text += f"; {hidden:,} hidden in {len(plan.summaries)} dashed summary {boxes}"
-        if folded:
-            text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
+            text += f" · {hidden:,} more in the {boxes} dashed box{'es' if boxes > 1 else ''}"
+        folded = {op: sum(plan.folded[i] for i in range(n) if plan.shown[i] and order[i].op == op) for op in "+*"}
+        if any(folded.values()):
+            kinds = [f"{count:,} partial {what}" for count, what in ((folded["+"], "sums"), (folded["*"], "products"))]
+            into = "Σ/Π" if all(folded.values()) else "Σ" if folded["+"] else "Π"
+            text += f" · {' and '.join(k for k, c in zip(kinds, folded.values()) if c)} inside the {into} nodes"
         lines.append(text)
-        if graph.expanded:
-            fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
-            lines.append(f"counting fused nodes ({fused}) as their parts: {graph.size:,} nodes in the graph itself")
     return lines
+
+
+def _counting_note(graph: DrawnGraph) -> str:
+    """What the node count counts, for the drawing's tooltip: fused nodes are counted as their parts."""
+    fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
+    return (
+        f"{len(graph.order):,} nodes counting fused nodes ({fused}) as their parts; "
+        f"{graph.size:,} in the graph itself (draw_dot(..., expand=False) draws those)"
+    )

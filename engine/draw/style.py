@@ -144,31 +144,55 @@ def value_label(
     return f"<{table}><TR>{''.join(cells)}</TR></TABLE>>"
 
 
-def summary_label(summary, notes: list[str]) -> str:
-    """The label of a summary box: what it stands for, how many nodes it hides, what they are."""
-    rows = [f"<B>{html_text(summary.title)}</B>", f"{summary.hidden:,} nodes hidden"]
+def summary_rows(summary, notes: list[str]) -> list[str]:
+    """The lines of a summary box: what it stands for, how many nodes it hides, what they are."""
+    rows = [summary.title, f"{summary.hidden:,} nodes hidden"]
     ops = sorted(summary.ops.items(), key=lambda kv: (-kv[1], kv[0]))
     if ops:
-        parts = [f"{op or 'leaves'}: {count:,}" for op, count in ops[:5]]
-        rows.append(html_text(" · ".join(parts) + (" · …" if len(ops) > 5 else "")))
+        parts = [f"{op or 'leaves'}: {count:,}" for op, count in ops[:5]] + (["…"] if len(ops) > 5 else [])
+        rows += [" · ".join(parts[k : k + 2]) for k in range(0, len(parts), 2)]  # two a line: a narrow box
     if summary.holds:
         shown = ", ".join(summary.holds[:4]) + (", …" if len(summary.holds) > 4 else "")
-        rows.append(html_text(f"holds {shown}"))
-    rows += [html_text(note) for note in notes]
-    body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+        rows.append(f"holds {shown}")
+    return rows + notes
+
+
+def summary_label(summary, notes: list[str], fill: str = "#f4f4f4") -> str:
+    """The label of a summary box (its title in bold), filled with `fill`."""
+    rows = summary_rows(summary, notes)
+    ink = "#ffffff" if fill in _DARK else "#000000"
+    cells = [f"<B>{html_text(rows[0])}</B>"] + [html_text(row) for row in rows[1:]]
+    body = "".join(f'<TR><TD><FONT COLOR="{ink}">{cell}</FONT></TD></TR>' for cell in cells)
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
 
 
-def legend_label(color_by: str) -> str:
-    """A small key for the colour scale in use."""
+def text_width(text: str, *, mono: bool = False, bold: bool = False, size: float = _FONT_SIZE) -> float:
+    """About how wide `text` is drawn, in points: Courier exactly 0.6 em a character, Helvetica ~0.55 em."""
+    return len(text) * size * (_CHAR_WIDTH if mono else 0.58 if bold else 0.55)
+
+
+def value_box_size(label: str, data_text: str, grad_text: str, steady_chars: int = 0) -> tuple[float, float]:
+    """(width, height) in points of value_label's box, to choose a drawing's direction before layout."""
+    cell = 2 * _PAD + 2
+    width = text_width(data_text, mono=True) + cell
+    width += max(text_width(grad_text, mono=True), steady_chars * _CHAR_WIDTH * _FONT_SIZE + 24) + cell
+    if label:
+        width += text_width(visible(label), bold=True) + cell
+    return width, 23.0
+
+
+def legend_label(color_by: str, summaries: bool = False) -> str:
+    """A small key for the colour scale in use (and, with `summaries`, how summary boxes are coloured)."""
     if color_by == "grad":
         title = "|grad|, log scale"
         entries = [(fill, text) for _, fill, text in GRAD_BINS] + [(ZERO_FILL, "exactly 0"), (PENDING_FILL, "pending")]
+        if summaries:
+            entries.append((None, "dashed boxes: mean |grad| inside"))
     else:
         title = "role"
         entries = [(fill, role) for role, fill in ROLE_COLORS.items()]
     rows = [f'<TR><TD COLSPAN="2"><B>{title}</B></TD></TR>']
     for fill, text in entries:
-        swatch = f'<TD BGCOLOR="{fill}" BORDER="1" WIDTH="18" HEIGHT="12"></TD>'
+        swatch = f'<TD BGCOLOR="{fill}" BORDER="1" WIDTH="18" HEIGHT="12"></TD>' if fill else "<TD></TD>"
         rows.append(f'<TR>{swatch}<TD ALIGN="LEFT">{html_text(text)}</TD></TR>')
     return f'<<TABLE BORDER="1" COLOR="#9e9e9e" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{"".join(rows)}</TABLE>>'
