@@ -110,6 +110,8 @@ def plot_decision_boundary(
         )
     right = sum(g == t for g, t in zip(guessed, labels))
     ax.set_title(title if title is not None else f"decision boundary: {right}/{len(labels)} points right")
+    ax.set_xlabel("x[0], the first input")  # the plane the points live on: input 0 across, input 1 up
+    ax.set_ylabel("x[1], the second input")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")

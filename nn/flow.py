@@ -32,8 +32,11 @@ __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 STATUS_COLORS = {"ok": ("#a6d96a", "#000000"), "vanishing": ("#4575b4", "#ffffff"), "exploding": ("#a50026", "#ffffff")}
 
 
-def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: str = "LR") -> Drawing:
+def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: str = "TB") -> Drawing:
     """A Digraph with one box per layer showing mean and max |grad| and the layer's status.
+
+    Drawn top to bottom by default, input at the top as a network is usually pictured, so even a
+    deep network stays as narrow as a page; `rankdir='LR'` lays it out left to right.
 
     `source` is a model (its current gradients), a list of LayerStats, or a History from `fit`
     (then one row per step in `steps`, default: first, middle and last).
@@ -46,7 +49,9 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
     """
     require(rankdir in RANKDIRS, "rankdir", " or ".join(map(repr, RANKDIRS)), rankdir)
     rows = _rows(source, steps)
-    dot = Drawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
+    graph_attr = {"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"}
+    # the name is the SVG's <title>, the browser tab's text (Graphviz's default is '%3')
+    dot = Drawing(name="gradient flow per layer", filename="Digraph.gv", graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="11", shape="plain")
     dot.attr("edge", dir="back", color="#555555")  # arrows point the way gradients flow
     # dot stacks LR rows bottom-up in the order given: give them last first, so step 0 is on top
@@ -120,7 +125,8 @@ def _layer_label(s: LayerStats, fill: str, ink: str) -> str:
         f"{html_text(s.status)}",
     ]
     cells = "".join(f'<TR><TD><FONT COLOR="{ink}">{row}</FONT></TD></TR>' for row in rows)
-    return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="{fill}">{cells}</TABLE>>'
+    # 5 pt between the text and the box's edge (spacing 3 + padding 2): text never touches it
+    return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" BGCOLOR="{fill}">{cells}</TABLE>>'
 
 
 def _width(mean_abs_grad: float) -> str:
@@ -180,6 +186,7 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
         ax.bar([i - 0.2 for i in x], [s.max_abs_grad for s in stats], width=0.4, label="max |grad|", color="#fdae61")
         ax.bar([i + 0.2 for i in x], [s.mean_abs_grad for s in stats], width=0.4, label="mean |grad|", color="#4575b4")
         ax.set_xticks(list(x), names)
+        ax.set_xlabel("layer (input side first)")
         ax.set_yscale("log")
         ax.set_ylabel("|grad|")
         ax.set_title("gradient flow: per layer, input side first")
