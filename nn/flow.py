@@ -156,9 +156,12 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
             raise ValueError("plot_grad_flow: the History has no steps recorded")
         names = [s.name for s in per_step[0]]
         steps = range(len(per_step))
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        # one colour per layer along a perceptually ordered map (viridis: dark at the input, yellow at
+        # the output), so a dozen lines stay apart and their order reads off the colour; the legend
+        # names each layer once, the line style (mean solid, max dashed) is in the title
+        colors = plt.get_cmap("viridis")([0.9 * k / max(len(names) - 1, 1) for k in range(len(names))])
         for k, name in enumerate(names):
-            color = colors[k % len(colors)]
+            color = colors[k]
             if what == "grad":
                 ax.plot(steps, [row[k].mean_abs_grad for row in per_step], color=color, label=f"{name} mean")
                 ax.plot(
@@ -190,5 +193,9 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
         ax.set_yscale("log")
         ax.set_ylabel("|grad|")
         ax.set_title("gradient flow: per layer, input side first")
-    ax.legend(fontsize="small", ncol=2)
+        ax.legend(fontsize="small", ncol=2)
+        return ax
+    per_layer = [line for line in ax.get_lines() if not line.get_label().endswith(" max")]
+    labels = [line.get_label().removesuffix(" mean") for line in per_layer]
+    ax.legend(per_layer, labels, fontsize="small", ncol=2 if len(labels) < 10 else 3)
     return ax

@@ -184,6 +184,20 @@ def test_plot_over_training_draws_mean_and_max_per_layer_on_a_log_scale(history,
     assert lines["layers.0 mean"] == [row[0].mean_abs_grad for row in history.grad_stats]
     assert lines["layers.2 max"] == [row[2].max_abs_grad for row in history.grad_stats]
     assert ax.get_yscale() == "log"
+    # each layer its own colour (mean and max share it), the legend names each layer once
+    colours = {line.get_label(): tuple(line.get_color()) for line in ax.get_lines()}
+    assert len({colours[f"layers.{i} mean"] for i in range(3)}) == 3
+    assert all(colours[f"layers.{i} mean"] == colours[f"layers.{i} max"] for i in range(3))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["layers.0", "layers.1", "layers.2"]
+
+
+def test_a_dozen_layers_over_training_get_a_dozen_colours(axes):
+    random.seed(0)
+    X, y = nn.make_moons(12, seed=0)
+    model = nn.MLP(2, [4] * 11 + [1], activation="sigmoid", seed=0)
+    ax = plot_grad_flow(nn.fit(model, X, y, steps=2, progress=False), ax=axes)
+    means = [line for line in ax.get_lines() if line.get_label().endswith(" mean")]
+    assert len(means) == 12 and len({tuple(line.get_color()) for line in means}) == 12
 
 
 def test_plot_of_update_ratios_marks_the_healthy_minus_three(history, axes):
