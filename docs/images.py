@@ -47,7 +47,8 @@ def demo_loss(**options):
     loss = loss + 1e-4 * sum(p * p for p in model.parameters())
     loss.label = "loss"
     loss.backward()
-    return draw_dot(loss, color_by="grad", **options)
+    # top to bottom: the layers stack as a network is pictured (left to right is as wide)
+    return draw_dot(loss, color_by="grad", **({"rankdir": "TB"} | options))
 
 
 def grad_flow():

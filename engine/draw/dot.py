@@ -208,7 +208,7 @@ def draw_dot(
             for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of, sizes):
                 place.setdefault(v.scope if clusters else "", []).append((name, attrs))
     for k, s in enumerate(plan.summaries):
-        attrs = _summary_attrs(s, walk, bad, color_by, sizes, f"s{k}")
+        attrs = _summary_attrs(s, walk, bad, color_by, sizes, f"s{k}", clusters)
         place.setdefault(s.path if clusters else "", []).append((f"s{k}", attrs))
     edges = graphviz.Digraph()  # the edges first, so the direction can be chosen before the boxes go in
     _emit_edges(edges, plan, walk, bad)
@@ -373,7 +373,7 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     yield f"o{i}", attrs
 
 
-def _summary_attrs(s, walk: Walk, bad: dict, color_by: str | None, sizes: dict, name: str) -> dict:
+def _summary_attrs(s, walk: Walk, bad: dict, color_by: str | None, sizes: dict, name: str, clusters: bool) -> dict:
     notes = []
     fill = "#f4f4f4"
     if color_by == "grad":
@@ -390,10 +390,15 @@ def _summary_attrs(s, walk: Walk, bad: dict, color_by: str | None, sizes: dict, 
         notes.append(f"✗ {wrong} derivative rule(s) disagree")
     current = walk.current is not None and walk.current in set(s.members)
     fill = CURRENT if current else fill
-    rows = summary_rows(s, notes)
+    # inside the box of scope `layers.0`, a box reads `neurons.3`, not `layers.0.neurons.3`: narrower
+    title, parts = s.title, s.path.split(".") if clusters and s.path else []
+    indexed = [k for k, part in enumerate(parts) if part.isdigit()]  # the box's title: layers.0 (see below)
+    if indexed and title.startswith(".".join(parts[: indexed[-1] + 1]) + "."):
+        title = title[len(".".join(parts[: indexed[-1] + 1])) + 1 :]
+    rows = summary_rows(s, notes, title)
     sizes[name] = (max(text_width(row) for row in rows) + 20, 15.0 * len(rows) + 10)
     attrs = {
-        "label": summary_label(s, notes, fill),
+        "label": summary_label(s, notes, fill, title),
         "shape": "box",
         "style": "dashed,rounded,filled",
         "fillcolor": fill,
@@ -465,7 +470,8 @@ def _keep_in_order(top: graphviz.Digraph, graph: graphviz.Digraph, nodes: list[t
         # dot puts a flat edge's head before its tail: left of it in TB, below it in LR
         row.edge(*((a, b) if top.graph_attr.get("rankdir") == "TB" else (b, a)), style="invis")
     graph.subgraph(row)
-    top.graph_attr.update(newrank="true", mclimit="0.01")  # ranks across clusters; keep the given order
+    # ranks across clusters, and a light crossing minimization that keeps the order given
+    top.graph_attr.update(newrank="true", mclimit="0.01", remincross="false")
 
 
 def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> None:

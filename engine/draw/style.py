@@ -144,9 +144,9 @@ def value_label(
     return f"<{table}><TR>{''.join(cells)}</TR></TABLE>>"
 
 
-def summary_rows(summary, notes: list[str]) -> list[str]:
-    """The lines of a summary box: what it stands for, how many nodes it hides, what they are."""
-    rows = [summary.title, f"{summary.hidden:,} nodes hidden"]
+def summary_rows(summary, notes: list[str], title: str | None = None) -> list[str]:
+    """The lines of a summary box: what it stands for (`title`, else its own), how many nodes it hides."""
+    rows = [summary.title if title is None else title, f"{summary.hidden:,} nodes hidden"]
     ops = sorted(summary.ops.items(), key=lambda kv: (-kv[1], kv[0]))
     if ops:
         parts = [f"{op or 'leaves'}: {count:,}" for op, count in ops[:5]] + (["…"] if len(ops) > 5 else [])
@@ -157,9 +157,9 @@ def summary_rows(summary, notes: list[str]) -> list[str]:
     return rows + notes
 
 
-def summary_label(summary, notes: list[str], fill: str = "#f4f4f4") -> str:
+def summary_label(summary, notes: list[str], fill: str = "#f4f4f4", title: str | None = None) -> str:
     """The label of a summary box (its title in bold), filled with `fill`."""
-    rows = summary_rows(summary, notes)
+    rows = summary_rows(summary, notes, title)
     ink = "#ffffff" if fill in _DARK else "#000000"
     cells = [f"<B>{html_text(rows[0])}</B>"] + [html_text(row) for row in rows[1:]]
     body = "".join(f'<TR><TD><FONT COLOR="{ink}">{cell}</FONT></TD></TR>' for cell in cells)
