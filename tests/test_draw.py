@@ -830,3 +830,78 @@ def test_hostile_layer_names_in_a_gradient_flow_drawing_are_drawn_as_written():
     stats = [nn.LayerStats(name, 0.1 * (k + 1), 0.2, 0.3, 1.0, "ok") for k, name in enumerate(HOSTILE)]
     svg = render(nn.draw_grad_flow(stats))
     assert [texts(g)[0] for g in groups(svg, "layer")] == [shown_as(name) for name in HOSTILE]
+
+
+# --- legible by default ------------------------------------------------------------------------------
+
+
+def _width(svg: ET.Element) -> float:
+    return float(svg.get("width").removesuffix("pt"))
+
+
+@needs_dot
+def test_a_drawing_too_wide_for_a_screen_left_to_right_is_drawn_the_narrower_way(lecture_neuron):
+    o, _ = lecture_neuron()
+    o.backward()
+    lr, tb = render(draw_dot(o, rankdir="LR")), render(draw_dot(o, rankdir="TB"))
+    assert _width(lr) > 620  # the lecture's neuron left to right: wider than a README column
+    assert _width(render(draw_dot(o))) == min(_width(lr), _width(tb)) == _width(tb)
+
+
+@needs_dot
+def test_a_drawing_that_fits_stays_left_to_right_like_micrograds():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    svg = render(draw_dot(c))
+    assert _width(svg) <= 620 and "rankdir=LR" in draw_dot(c).source
+
+
+@needs_dot
+def test_a_long_step_caption_wraps_instead_of_widening_the_drawing(lecture_neuron):
+    o, _ = lecture_neuron()
+    svg = render(draw_dot(o, step=3))
+    caption = [t for t in texts(svg) if t.startswith("step 3 of")]
+    assert caption and max(len(t) for t in texts(svg)) <= 100
+
+
+@needs_dot
+def test_the_browser_tab_shows_the_roots_label_or_the_expression_it_computes(lecture_neuron):
+    o, v = lecture_neuron()
+    assert render(draw_dot(o)).find(f"{SVG}g/{SVG}title").text == "o"
+    n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
+    assert render(draw_dot(n.tanh())).find(f"{SVG}g/{SVG}title").text == "tanh(x1*w1 + x2*w2 + b)"
+    assert render(draw_dot((v["x1"] + v["w1"]) * v["b"])).find(f"{SVG}g/{SVG}title").text == "(x1 + w1)*b"
+
+
+def _scoped_sum(scale: float, n: int = 12) -> Value:
+    # n modules whose every node gets the same gradient: 1 × scale (d loss / d each term)
+    terms = []
+    for k in range(n):
+        with scope("layers"), scope(f"{k}"):
+            terms.append(Value(float(k)) + Value(1.0) + Value(2.0))
+    loss = sum(terms) * scale
+    loss.backward()
+    return loss
+
+
+@needs_dot
+@pytest.mark.parametrize(("scale", "fill"), [(1.0, "#fdae61"), (1e-5, "#4575b4")])
+def test_summary_boxes_are_coloured_on_the_nodes_grad_scale_and_the_legend_says_how(scale, fill):
+    svg = render(draw_dot(_scoped_sum(scale), color_by="grad", max_nodes=20))
+    boxes = groups(svg, "summary")
+    assert boxes and all(fills(g) == {fill} for g in boxes)  # every node inside has |grad| = scale
+    assert all(f"mean |grad| {format_number(scale)}" in texts(g) for g in boxes)
+    assert "dashed boxes: mean |grad| inside" in texts(groups(svg, "legend")[0])
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_summary_boxes_are_laid_out_in_the_order_of_their_module_index(rankdir):
+    svg = render(draw_dot(_scoped_sum(1.0), max_nodes=20, rankdir=rankdir))
+    boxes = groups(svg, "summary")
+    where = {texts(g)[0]: (float(g.find(f"{SVG}text").get("x")), float(g.find(f"{SVG}text").get("y"))) for g in boxes}
+    singles = sorted((int(t[7:]), xy) for t, xy in where.items() if t[7:].isdigit())  # layers.k
+    assert len(singles) >= 5  # the first boxes stand alone, the rest share one box after them
+    along = [xy[0] if rankdir == "TB" else xy[1] for _, xy in singles]  # across in TB, top-down in LR
+    assert along == sorted(along)
