@@ -47,8 +47,7 @@ def demo_loss(**options):
     loss = loss + 1e-4 * sum(p * p for p in model.parameters())
     loss.label = "loss"
     loss.backward()
-    # top to bottom: the layers stack as a network is pictured (left to right is as wide)
-    return draw_dot(loss, color_by="grad", **({"rankdir": "TB"} | options))
+    return draw_dot(loss, color_by="grad", **options)
 
 
 def grad_flow():

@@ -903,5 +903,43 @@ def test_summary_boxes_are_laid_out_in_the_order_of_their_module_index(rankdir):
     where = {texts(g)[0]: (float(g.find(f"{SVG}text").get("x")), float(g.find(f"{SVG}text").get("y"))) for g in boxes}
     singles = sorted((int(t[7:]), xy) for t, xy in where.items() if t[7:].isdigit())  # layers.k
     assert len(singles) >= 5  # the first boxes stand alone, the rest share one box after them
-    along = [xy[0] if rankdir == "TB" else xy[1] for _, xy in singles]  # across in TB, top-down in LR
+    # in reading order: rows of boxes left to right, then the next row down, in TB; top-down in LR
+    along = [(xy[1], xy[0]) if rankdir == "TB" else xy[1] for _, xy in singles]
     assert along == sorted(along)
+
+
+# --- the README's pictures: made by docs/images.py, readable at a README's width ----------------------
+
+
+def _docs_pictures():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "images.py"
+    spec = importlib.util.spec_from_file_location("docs_images", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_dot
+def test_the_readme_pictures_render_titled_ordered_and_as_wide_as_a_readme_allows():
+    pytest.importorskip("nn")
+    images = _docs_pictures()
+    svgs = {name: render(make()) for name, make in images.PICTURES.items()}
+    titles = {name: svg.find(f"{SVG}g/{SVG}title").text for name, svg in svgs.items()}
+    assert titles == {"neuron_step": "o", "demo_loss": "loss", "grad_flow": "gradient flow per layer"}
+    # shrunk to 830 px (620 pt) their 12 pt text stays at least 9 px: no wider than 1,100 pt
+    assert _width(svgs["grad_flow"]) <= 620 and max(_width(svg) for svg in svgs.values()) <= 1100
+    demo = svgs["demo_loss"]
+    footer = [t for t in texts(demo) if t.startswith("showing")]
+    assert len(footer) == 1 and "dashed boxes" in footer[0]
+    for cluster in ("layers.0", "layers.1"):  # neurons 0, 1, 2, ... in reading order in each layer's box
+        x0, y0, x1, y1 = _bbox(next(g for g in groups(demo, "cluster") if texts(g)[0] == cluster))
+        at = [
+            (float(g.find(f"{SVG}text").get("x")), float(g.find(f"{SVG}text").get("y")), g)
+            for g in groups(demo, "summary")
+        ]
+        inside = [((y, x), texts(g)[0]) for x, y, g in at if x0 <= x <= x1 and y0 <= y <= y1]  # reading order
+        singles = [int(t.removeprefix("neurons.")) for _, t in sorted(inside) if t.removeprefix("neurons.").isdigit()]
+        assert singles == sorted(singles) and len(singles) >= 5

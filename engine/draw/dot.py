@@ -63,6 +63,7 @@ from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
 
+_BOXES_PER_ROW = 4  # summary boxes side by side in a top-to-bottom drawing before they wrap
 _TITLE_CHARS = 60  # a longer expression is no title for a browser tab
 _INFIX = {"+": 1, "*": 2, "**": 3}  # ops written between their operands, by how tightly they bind
 _CAPTION_CHARS = 100  # a caption line wraps here: about 600 pt of Helvetica 12, a drawing's width
@@ -224,7 +225,7 @@ def draw_dot(
         dot.attr(labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     if rankdir is None:  # left to right like micrograd where that fits a screen, else top to bottom
         caption_width = max((text_width(line) for line in wrapped), default=0.0)
-        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width)
+        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width, _BOXES_PER_ROW)
     _emit_clusters(dot, place)
     dot.body.extend(edges.body)
     if graph.expanded and not plan.complete:
@@ -461,17 +462,29 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
 def _keep_in_order(top: graphviz.Digraph, graph: graphviz.Digraph, nodes: list[tuple[str, dict]]) -> None:
     # dot orders a rank to cross fewest edges, which shuffles the summary boxes of one scope
     # (neurons 3, 5, 4, 0, ...): side by side in one rank, chained by invisible edges, they keep
-    # the order they were given in, the order of their module index
+    # the order they were given in, the order of their module index. Top to bottom, more than
+    # _BOXES_PER_ROW of them wrap into rows (an invisible edge from each box to the one below),
+    # so eight neurons' boxes do not make the drawing twice a page wide.
     boxes = [name for name, attrs in nodes if attrs.get("class", "").startswith("summary")]
     if len(boxes) < 2:
         return
-    row = graphviz.Digraph(graph_attr={"rank": "same"})
-    for a, b in zip(boxes, boxes[1:]):
-        # dot puts a flat edge's head before its tail: left of it in TB, below it in LR
-        row.edge(*((a, b) if top.graph_attr.get("rankdir") == "TB" else (b, a)), style="invis")
-    graph.subgraph(row)
-    # ranks across clusters, and a light crossing minimization that keeps the order given
-    top.graph_attr.update(newrank="true", mclimit="0.01", remincross="false")
+    tb = top.graph_attr.get("rankdir") == "TB"
+    per_row = _BOXES_PER_ROW if tb else len(boxes)
+    rows = [boxes[k : k + per_row] for k in range(0, len(boxes), per_row)]
+    for names in rows:
+        row = graphviz.Digraph(graph_attr={"rank": "same"})
+        for a, b in zip(names, names[1:]):
+            # dot puts a flat edge's head before its tail: left of it in TB, below it in LR
+            row.edge(*((a, b) if tb else (b, a)), style="invis")
+        if len(names) == 1:
+            row.node(names[0])
+        graph.subgraph(row)
+    for upper, lower in zip(rows, rows[1:]):
+        for a, b in zip(upper, lower):
+            graph.edge(a, b, style="invis")
+    # ranks across clusters, a light crossing minimization that keeps the order given, and the
+    # dashed edges between boxes merged where they run side by side (dozens, else)
+    top.graph_attr.update(newrank="true", mclimit="0.01", remincross="false", concentrate="true")
 
 
 def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> None:

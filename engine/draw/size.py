@@ -23,16 +23,27 @@ _RANKSEP, _NODESEP, _MARGIN = 25.0, 18.0, 16.0  # pt, as draw_dot sets them (0.3
 _EDGE = re.compile(r"^\t(\w+) -> (\w+)")
 
 
-def drawing_size(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]], rankdir: str):
+def drawing_size(
+    sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]], rankdir: str, boxes_per_row: int = 0
+):
     """(width, height) in points of the drawing of boxes `sizes` (name -> (width, height)) joined by `edges`.
+
+    With `boxes_per_row`, summary boxes (named s0, s1, ...) of one rank wrap into rows of that many
+    top to bottom, as draw_dot lays them out.
 
     >>> drawing_size({"a": (100, 20), "b": (100, 20)}, [("a", "b")], "LR")
     (241.0, 36.0)
     """
     ranks = _ranks(list(sizes), edges)
-    by_rank: dict[int, list[str]] = {}
+    by_rank: dict[tuple[int, int], list[str]] = {}
     for name, r in ranks.items():
-        by_rank.setdefault(r, []).append(name)
+        by_rank.setdefault((r, 0), []).append(name)
+    if boxes_per_row and rankdir == "TB":
+        for key in [key for key, names in by_rank.items() if len(names) > boxes_per_row]:
+            boxes = [n for n in by_rank[key] if n[:1] == "s" and n[1:].isdigit()]
+            for k in range(boxes_per_row, len(boxes)):  # the boxes past the first row: rows of their own
+                by_rank[key].remove(boxes[k])
+                by_rank.setdefault((key[0], k // boxes_per_row), []).append(boxes[k])
     across, along = (1, 0) if rankdir == "LR" else (0, 1)  # a rank is a column in LR, a row in TB
     rank_depth = [max(sizes[n][along] for n in names) for names in by_rank.values()]
     rank_span = [sum(sizes[n][across] for n in names) + _NODESEP * (len(names) - 1) for names in by_rank.values()]
@@ -41,16 +52,18 @@ def drawing_size(sizes: dict[str, tuple[float, float]], edges: list[tuple[str, s
     return (depth, span) if rankdir == "LR" else (span, depth)
 
 
-def pick_rankdir(sizes: dict[str, tuple[float, float]], body: list[str], caption_width: float = 0.0) -> str:
+def pick_rankdir(
+    sizes: dict[str, tuple[float, float]], body: list[str], caption_width: float = 0.0, boxes_per_row: int = 0
+) -> str:
     """'LR' when the drawing fits SCREEN_WIDTH that way, else the narrower of 'LR' and 'TB'.
 
-    `body` is a graphviz Digraph's body (its edges are read from it).
+    `body` is a graphviz Digraph's body (its edges are read from it); `boxes_per_row` as for drawing_size.
     """
     edges = [(m.group(1), m.group(2)) for line in body for m in [_EDGE.match(line)] if m]
     lr = max(drawing_size(sizes, edges, "LR")[0], caption_width)
     if lr <= SCREEN_WIDTH:
         return "LR"
-    tb = max(drawing_size(sizes, edges, "TB")[0], caption_width)
+    tb = max(drawing_size(sizes, edges, "TB", boxes_per_row)[0], caption_width)
     return "TB" if tb < lr else "LR"
 
 
