@@ -3,7 +3,8 @@
 `dot.py` is the entry point (`draw_dot`); `expand.py` opens fused nodes into the ops a learner
 would have written; `collapse.py` folds a big graph into summary boxes that fit a page;
 `walkthrough.py` replays backward one chain-rule step at a time; `style.py` holds colours and
-labels; `animation.py` turns the steps into a self-contained HTML player.
+labels; `size.py` estimates a drawing's width to pick the direction that fits; `animation.py`
+turns the steps into a self-contained HTML player.
 """
 
 from __future__ import annotations
