@@ -872,6 +872,8 @@ def test_the_browser_tab_shows_the_roots_label_or_the_expression_it_computes(lec
     n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
     assert render(draw_dot(n.tanh())).find(f"{SVG}g/{SVG}title").text == "tanh(x1*w1 + x2*w2 + b)"
     assert render(draw_dot((v["x1"] + v["w1"]) * v["b"])).find(f"{SVG}g/{SVG}title").text == "(x1 + w1)*b"
+    quotient = (v["x1"] - v["w1"]) / (v["x2"] ** 2 + v["b"])  # built as a + b*(-1) and a * b**-1
+    assert render(draw_dot(quotient)).find(f"{SVG}g/{SVG}title").text == "(x1 - w1)/(x2**2 + b)"
 
 
 def _scoped_sum(scale: float, n: int = 12) -> Value:

@@ -254,13 +254,25 @@ def _expressions(order: list[Value], parents: list[list[int]], limit: int) -> li
     # would be typed: `x1*w1 + b`, `tanh(n)`; None once a text passes `limit` characters
     texts: list[str | None] = []
     tightness: list[int] = []  # how tightly the text binds: 3 a name or a call, 2 a product, 1 a sum
-    for v, parts in zip(order, parents):
+    undone: dict[int, tuple[str, int]] = {}  # u*(-1) and u**-1, which `a - u` and `a/u` write back
+    for i, (v, parts) in enumerate(zip(order, parents)):
+        if v.op == "*" and len(parts) == 2 and not order[parts[1]].label and order[parts[1]].data == -1:
+            undone[i] = ("-", parts[0])
+        elif v.op == "**-1" and len(parts) == 1:
+            undone[i] = ("/", parts[0])
         if v.label:
             text, tight = v.label, 3
         elif not parts:
             text, tight = format_number(v.data), 3 if v.data >= 0 else 1
         elif any(texts[k] is None for k in parts):
             text, tight = None, 0
+        elif v.op in "+*" and len(parts) == 2 and undone.get(parts[1], ("",))[0] == "-/"[v.op == "*"]:
+            # subtraction and division, which the engine builds as a + b*(-1) and a * b**-1
+            u, need = undone[parts[1]][1], _INFIX[v.op]
+            a = texts[parts[0]] if tightness[parts[0]] >= need else f"({texts[parts[0]]})"
+            b = texts[u] if texts[u] is not None and tightness[u] > need else f"({texts[u]})"
+            text, tight = (f"{a} - {b}" if v.op == "+" else f"{a}/{b}"), need
+            text = None if texts[u] is None else text
         elif v.op in _INFIX and len(parts) == 2:
             need = _INFIX[v.op]
             a, b = (texts[k] if tightness[k] >= need else f"({texts[k]})" for k in parts)
