@@ -167,9 +167,10 @@ def test_draw_prints_gradients_that_match_hips_autograd(tmp_path):
     result = chainrule("draw", text, "--at", f"a={a}", f"b={b}", "-o", "f.dot", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     da, db = autograd.grad(f, 0)(a, b), autograd.grad(f, 1)(a, b)
-    assert printed(result.stdout, r"= (\S+)\n") == pytest.approx(f(a, b), abs=5e-5)
-    assert printed(result.stdout, r"d/da = (\S+)") == pytest.approx(da, abs=5e-5)
-    assert printed(result.stdout, r"d/db = (\S+)") == pytest.approx(db, abs=5e-5)
+    # printed to 4 significant digits: equal to within half a unit of the 4th
+    assert printed(result.stdout, r"= (\S+)\n") == pytest.approx(f(a, b), rel=5e-4)
+    assert printed(result.stdout, r"d/da = (\S+)") == pytest.approx(da, rel=5e-4)
+    assert printed(result.stdout, r"d/db = (\S+)") == pytest.approx(db, rel=5e-4)
 
 
 def test_an_existing_file_is_left_untouched_when_the_command_fails(tmp_path):
@@ -211,7 +212,7 @@ REFUSALS = [
     (["x * z", "--at", "x=1"], "unknown name 'z' in the expression: give its value with --at z=..."),
     (["y * z"], "unknown names 'y', 'z'"),
     (["(x"], "not valid"),
-    (["  "], "the expression is empty"),
+    (["  "], "the formula is empty"),
     (["x", "--at", "x"], "write NAME=VALUE"),
     (["x", "--at", "x=two"], "'two' is not a number"),
     (["x", "--at", "x=1", "x=2"], "--at gives 'x' twice"),
@@ -278,9 +279,14 @@ def test_draw_refuses_with_one_line_naming_what_is_not_allowed(tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_draw_without_an_output_is_an_argument_error_on_one_line(tmp_path):
-    stderr = refused(chainrule("draw", "x", "--at", "x=1", cwd=tmp_path), tmp_path)
-    assert "-o/--output" in stderr and "chainrule draw --help" in stderr
+def test_draw_without_an_output_prints_the_gradients_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from nn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", "x*w", "--at", "x=2", "w=-3"]) == 0
+    out = capsys.readouterr().out
+    assert "d/dx = -3.000" in out and "d/dw = 2.000" in out and "wrote" not in out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_no_command_is_refused_and_help_and_version_work(tmp_path):
@@ -295,7 +301,7 @@ def test_the_console_script_runs_the_same_command(tmp_path):
     if not script.exists():
         pytest.skip("the chainrule console script is not installed next to this Python")
     result = chainrule("draw", "x*x", "--at", "x=2", "-o", "g.gv", cwd=tmp_path, python=[str(script)])
-    assert result.returncode == 0 and "d/dx = 4.0000" in result.stdout
+    assert result.returncode == 0 and "d/dx = 4.000" in result.stdout
 
 
 # --- the expression language in-process: the same numbers as an independent evaluator ---------
@@ -368,8 +374,8 @@ def test_a_very_long_chain_is_refused_cleanly_rather_than_crashing():
     from nn.cli.expression import ExpressionError, build
 
     assert build("+".join(["x"] * 1500), {"x": 1.0})[0].data == 1500.0
-    with pytest.raises(ExpressionError, match="nested too deeply"):
-        build("+".join(["x"] * 50_000), {"x": 1.0})
+    with pytest.raises(ExpressionError, match="nested too deeply.*2,900 factors"):
+        build("*".join(["x"] * 50_000), {"x": 1.0})
 
 
 # --- train -----------------------------------------------------------------------------------

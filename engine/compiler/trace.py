@@ -308,18 +308,21 @@ class _Trace:
         self.parents = parents = []
         edges = [0] * len(order)
         for v in order:
-            if type(v._primitive) is UserOp:
-                raise ValueError(
-                    f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
-                    "@engine.primitive (its forward and derivative rule), or use backward()"
-                )
-            if v._meta is not None and v._meta.hooks:
-                what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
-                raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
-            idx = tuple([pos[p] for p in v.parents])
-            parents.append(idx)
-            for j in idx:
+            if v._meta is not None:  # (a closure or a hook is kept in a node's meta)
+                _refuse_what_code_cannot_do(v)
+            # the operands read from their slots, not through `parents` (which builds a pair for
+            # most nodes): this loop runs once per node of every trace, twice per compile
+            b = v._b
+            if b is not None:
+                j, k = pos[v._a], pos[b]
+                parents.append((j, k))
                 edges[j] += 1
+                edges[k] += 1
+            else:
+                idx = tuple([pos[p] for p in v._a])
+                parents.append(idx)
+                for j in idx:
+                    edges[j] += 1
         if verifying:
             self.params = None
             return
@@ -371,6 +374,18 @@ class _Trace:
                 parts.append(v.data.hex())
         parts.append(_shape_of(self.extras, self.pos))
         return hash(tuple(parts))
+
+
+def _refuse_what_code_cannot_do(v: Value) -> None:
+    """A node whose step is a Python closure, or that has a hook: compiled code cannot run it."""
+    if type(v._primitive) is UserOp:
+        raise ValueError(
+            f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
+            "@engine.primitive (its forward and derivative rule), or use backward()"
+        )
+    if v._meta.hooks:
+        what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
+        raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
 
 
 def _reference_counts(order: list[Value]) -> list[int] | None:
