@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 
+from engine._version import __version__ as __version__
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
 from engine.memory import gc_paused
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
