@@ -187,3 +187,20 @@ def test_the_command_line_writes_the_explorer_for_an_explore_html_name(tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "g.explore.html").read_text(encoding="utf-8")
     assert 'id="graph"' in page and format_number(-3.0) in page and "http" not in page.replace("http://www.w3.org", "")
+
+
+def test_a_crowded_scope_shows_its_nodes_in_one_box_per_op_and_search_still_finds_them(browser, tmp_path):
+    xs = [Value(float(k)) for k in range(30)]
+    xs[7].label = "x7"
+    loss = sum(x * x for x in xs)
+    loss.backward()
+    page = opened(browser, explore(loss, tmp_path / "crowd.explore.html", progress=False).path)
+    titles = page.eval_on_selector_all(".box.closed text.name", "ts => ts.map(t => t.textContent)")
+    assert titles == ["▸ leaves of top level", "▸ * nodes of top level"]
+    assert page.locator(".node").count() == 1  # the Σ of 31 terms: the root
+    page.fill("#search", "x7")
+    page.press("#search", "Enter")
+    shown = tip(page, ".node.found")
+    assert (shown["label"], shown["data"], shown["grad"]) == ("x7", format_number(7.0), format_number(14.0))
+    assert shown["scope"] == "top level"
+    assert page.errors == []

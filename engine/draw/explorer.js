@@ -35,15 +35,19 @@
       if (a > heard[t]) { heard[t] = a; loudest[t] = i; }
     }
   }
-  const byNumber = (a, b) => {
-    const pa = G.scopes[a][0].split("."), pb = G.scopes[b][0].split(".");
-    const x = pa[pa.length - 1], y = pb[pb.length - 1];
-    return /^\d+$/.test(x) && /^\d+$/.test(y) ? x - y : (x < y ? -1 : x > y ? 1 : 0);
-  };
+  const natural = new Intl.Collator("en", { numeric: true });  // term2 before term10
+  const byNumber = (a, b) => natural.compare(G.scopes[a][0], G.scopes[b][0]);
   for (const list of kids) list.sort(byNumber);  // module order: neurons 0, 1, 2, ..., never 3, 5, 4
   const path = (s) => G.scopes[s][0];
+  const crowd = (s) => G.scopes[s][2] === 1;  // a box of one op's nodes of a crowded scope, not a scope
+  const scopeOf = (s) => (crowd(s) ? path(up[s]) : path(s));  // the scope its nodes were made in
+  const title = (s) => {
+    if (!crowd(s)) return path(s);
+    const op = path(s).slice(path(s).lastIndexOf("[") + 1, -1);
+    return (op === "leaves" ? "leaves" : op + " nodes") + " of " + (scopeOf(s) || "top level");
+  };
   const nameOf = (i) => G.label[i] || "n" + i;
-  const fullName = (i) => (G.label[i] && path(G.scope[i]) ? path(G.scope[i]) + "." : "") + nameOf(i);
+  const fullName = (i) => (G.label[i] && scopeOf(G.scope[i]) ? scopeOf(G.scope[i]) + "." : "") + nameOf(i);
   const opText = (i) => {
     const op = G.ops[G.op[i]];
     if (!G.folded[i]) return op;
@@ -149,6 +153,7 @@
   const esc = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   const DARK = new Set([0, 1, 6]);  // fills dark enough for white text (as the drawings' style.py says)
   const clip = (t, n) => (t.length > n ? t.slice(0, n - 1) + "…" : t);
+  const clipStart = (t, n) => (t.length > n ? "…" + t.slice(t.length - n + 1) : t);  // a path's end says most
   const fillOf = (i) => G.fills[i < 0 ? G.fills.length - 1 : G.color[i]];
   let where = new Map(), top = null;
   function draw(box, ox, oy, out) {
@@ -175,13 +180,13 @@
       if (it.sub) {
         out.push(`<g class="box open" data-s="${c}" data-path="${name}"><rect class="frame" x="${x}" y="${y}" width="${it.w}" height="${it.h}" rx="6"/>`,
           `<rect class="title" x="${x}" y="${y}" width="${it.w}" height="${TITLE}" rx="6" fill="${fill}"/>`,
-          `<text x="${x + 8}" y="${y + 15}">▾ ${name} · ${count[c].toLocaleString("en-US")} nodes (click to close)</text></g>`);
+          `<text x="${x + 8}" y="${y + 15}">▾ ${esc(title(c))} · ${count[c].toLocaleString("en-US")} nodes (click to close)</text></g>`);
         draw(it.sub, x, y, out);
       } else {
-        const holds = kids[c].length ? "holds " + kids[c].slice(0, 4).map((k) => path(k).slice(path(c).length + 1)).join(", ") + (kids[c].length > 4 ? ", …" : "") : "click to open";
+        const holds = kids[c].length ? "holds " + kids[c].slice(0, 4).map((k) => (crowd(k) ? title(k).split(" of ")[0] : path(k).slice(path(c).length + 1))).join(", ") + (kids[c].length > 4 ? ", …" : "") : "click to open";
         const ink = DARK.has(G.color[loudest[c]]) ? ' class="light"' : "";
         out.push(`<g class="box closed" data-s="${c}" data-path="${name}"><rect x="${x}" y="${y}" width="${it.w}" height="${it.h}" rx="6" fill="${fill}"/>`,
-          `<text${ink} x="${x + 8}" y="${y + 17}" class="name">▸ ${esc(clip(path(c), 28))}</text>`,
+          `<text${ink} x="${x + 8}" y="${y + 17}" class="name">▸ ${esc(clipStart(title(c), 30))}</text>`,
           `<text${ink} x="${x + 8}" y="${y + 33}">${count[c].toLocaleString("en-US")} nodes</text>`,
           `<text${ink} x="${x + 8}" y="${y + 49}">${esc(clip(holds, 30))}</text></g>`);
       }
@@ -274,12 +279,12 @@
     if (node) {
       const i = +node.dataset.i, op = G.ops[G.op[i]];
       rows = row("label", G.label[i] || "(none: " + nameOf(i) + ")") + row("op", op ? opText(i) : "none (a leaf)") +
-        row("data", G.data[i]) + row("grad", G.grad[i]) + row("scope", path(G.scope[i]) || "top level");
-      if (G.label[i] && path(G.scope[i])) rows += row("name", fullName(i));
+        row("data", G.data[i]) + row("grad", G.grad[i]) + row("scope", scopeOf(G.scope[i]) || "top level");
+      if (G.label[i] && scopeOf(G.scope[i])) rows += row("name", fullName(i));
       if (G.folded[i]) rows += row("folded", G.folded[i].toLocaleString("en-US") + " partial sums drawn as this one node");
     } else {
       const c = +box.dataset.s;
-      rows = row("box", path(c)) + row("holds", count[c].toLocaleString("en-US") + " nodes") +
+      rows = row("box", title(c)) + row("holds", count[c].toLocaleString("en-US") + " nodes") +
         row("largest |grad|", loudest[c] >= 0 ? G.grad[loudest[c]] : "none") + row("", "click to open");
     }
     tip.innerHTML = `<table>${rows}</table>`;

@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 from engine.draw.collapse import _effective_scopes, _fold_chains, _scopes_from_sums
@@ -40,6 +41,8 @@ __all__ = ["explore", "Explorer"]
 _ASSETS = Path(__file__).with_name("explorer.js"), Path(__file__).with_name("explorer.css")
 _FILLS = [fill for _, fill, _ in GRAD_BINS] + [ZERO_FILL, PENDING_FILL]  # colour number → fill
 _ZERO, _PENDING = len(GRAD_BINS), len(GRAD_BINS) + 1
+_CROWD = 24  # a scope with more nodes of its own than this shows them in boxes, one per op ...
+_FEW = 4  # ... except for ops it holds this few of
 _PROGRESS_EVERY = 4096  # nodes between progress-bar updates: a bar redrawn per node would cost more than the work
 
 
@@ -124,15 +127,16 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
     done = root.grad != 0  # backward seeds the root with 1: until then every gradient is pending
     keep = [i for i in range(n) if not absorbed[i]]
     position = {i: k for k, i in enumerate(keep)}  # a partial sum folded into a Σ has no place of its own
+    crowds = _crowds(order, scopes, keep)
     scope_ids: dict[str, int] = {"": 0}
-    scope_rows: list[list] = [["", -1]]
+    scope_rows: list[list] = [["", -1, 0]]  # path, parent, 1 for a box of a crowded scope's nodes
 
     def scope_id(path: str) -> int:
         found = scope_ids.get(path)
         if found is None:
             up = scope_id(path.rpartition(".")[0])  # first, so a scope's parent always has the smaller id
             found = scope_ids[path] = len(scope_rows)
-            scope_rows.append([path, up])
+            scope_rows.append([path, up, int(path.endswith("]"))])
         return found
 
     ops: dict[str, int] = {}
@@ -142,7 +146,7 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
     for k, i in enumerate(keep):
         v = order[i]
         g = grads[i] if done else None
-        columns["scope"].append(scope_id(scopes[i]))
+        columns["scope"].append(scope_id(crowds.get(i, scopes[i])))
         columns["label"].append(v.label)
         columns["op"].append(ops.setdefault(v.op, len(ops)))
         columns["data"].append(format_number(v.data))
@@ -164,6 +168,25 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
         "title": root.label or "the graph",
         **columns,
     }
+
+
+def _crowds(order: list[Value], scopes: list[str], keep: list[int]) -> dict[int, str]:
+    """Where the nodes of a crowded scope go: one box per op (`layers.0.[*]`, `[leaves]`), node → box.
+
+    A scope can hold hundreds of nodes of its own (micrograd's 337 parameters and their 337 squares
+    at the top level; nn's neuron applied to every sample); drawn one by one they would bury the
+    summary. Boxed by op, they read as what they are: "337 leaves" feeding "337 × *" feeding Σ.
+    """
+    own = Counter(scopes[i] for i in keep)
+    kinds = Counter((scopes[i], order[i].op) for i in keep if own[scopes[i]] > _CROWD)
+    root = len(order) - 1  # the output always shows
+    crowds = {}
+    for i in keep:
+        where, op = scopes[i], order[i].op
+        if i != root and kinds[where, op] > _FEW:
+            name = f"[{op.replace('.', '_') or 'leaves'}]"  # a dot would start a sub-scope
+            crowds[i] = f"{where}.{name}" if where else name
+    return crowds
 
 
 def _depth(inputs: list[list[int]], absorbed: list[bool]) -> list[int]:
