@@ -183,12 +183,15 @@
           `<text x="${x + 8}" y="${y + 15}">▾ ${esc(title(c))} · ${count[c].toLocaleString("en-US")} nodes (click to close)</text></g>`);
         draw(it.sub, x, y, out);
       } else {
-        const holds = kids[c].length ? "holds " + kids[c].slice(0, 4).map((k) => (crowd(k) ? title(k).split(" of ")[0] : path(k).slice(path(c).length + 1))).join(", ") + (kids[c].length > 4 ? ", …" : "") : "click to open";
+        // a box of one op's nodes says which op first, then where they were made
+        const [head, where] = crowd(c) ? title(c).split(" of ") : [path(c), null];
+        const inner = kids[c].map((k) => (crowd(k) ? title(k).split(" of ")[0] : path(k).slice(path(c).length + 1)));
+        const last = where !== null ? "in " + where : inner.length ? "holds " + inner.slice(0, 4).join(", ") + (inner.length > 4 ? ", …" : "") : "click to open";
         const ink = DARK.has(G.color[loudest[c]]) ? ' class="light"' : "";
         out.push(`<g class="box closed" data-s="${c}" data-path="${name}"><rect x="${x}" y="${y}" width="${it.w}" height="${it.h}" rx="6" fill="${fill}"/>`,
-          `<text${ink} x="${x + 8}" y="${y + 17}" class="name">▸ ${esc(clipStart(title(c), 30))}</text>`,
+          `<text${ink} x="${x + 8}" y="${y + 17}" class="name">▸ ${esc(clipStart(head, 30))}</text>`,
           `<text${ink} x="${x + 8}" y="${y + 33}">${count[c].toLocaleString("en-US")} nodes</text>`,
-          `<text${ink} x="${x + 8}" y="${y + 49}">${esc(clip(holds, 30))}</text></g>`);
+          `<text${ink} x="${x + 8}" y="${y + 49}">${esc(where !== null ? clipStart(last, 30) : clip(last, 30))}</text></g>`);
       }
     }
   }
