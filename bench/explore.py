@@ -79,7 +79,7 @@ def main() -> None:
     for name, build in (("micrograd's Value code", micrograd_loss), ("nn.MLP (scopes, fused)", nn_loss)):
         loss = build()
         loss.backward()
-        path = folder / f"{name.split()[0].strip('.')}.explore.html"
+        path = folder / f"{build.__name__.removesuffix('_loss')}.explore.html"
         start = time.perf_counter()
         page = explore(loss, path, progress=False)
         seconds = time.perf_counter() - start

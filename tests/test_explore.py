@@ -114,6 +114,9 @@ def test_searching_a_parameter_name_opens_its_boxes_and_hover_shows_its_numbers(
     shown = tip(page, ".node.found")
     assert shown["data"] == format_number(w0.data) and shown["grad"] == format_number(w0.grad)
     assert shown["scope"] == "layers.1.neurons.3" and shown["op"] == "none (a leaf)"
+    page.fill("#search", "sample.42")  # a scope: its box, opened around, on screen
+    page.press("#search", "Enter")
+    assert page.locator('.box.found[data-path="sample.42"]').count() == 1
     page.fill("#search", "no.such.name")
     page.press("#search", "Enter")
     assert "nothing is called" in page.inner_text("#found")
