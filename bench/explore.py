@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
+import workload
 
-import workload  # noqa: E402
-
-from engine import Value, explore  # noqa: E402
+from engine import Value, explore
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -214,3 +214,23 @@ def test_a_crowded_scope_shows_its_nodes_in_one_box_per_op_and_search_still_find
     assert (shown["label"], shown["data"], shown["grad"]) == ("x7", format_number(7.0), format_number(14.0))
     assert shown["scope"] == "top level"
     assert page.errors == []
+
+
+def test_a_box_takes_the_colour_of_its_largest_gradient_inf_included(browser, tmp_path):
+    from engine.draw.style import GRAD_BINS, grad_color
+
+    with scope("small"):
+        x = Value(1e-8, label="x")
+        y = (x * x) * Value(1e-6)
+    with scope("huge"):
+        z = Value(0.0, label="z")
+        w = z.sqrt()  # d sqrt(z)/dz = 1 / (2 sqrt(z)) is inf at 0: the only gradient beyond 1e4
+    out = y + w
+    out.backward()
+    page = opened(browser, explore(out, tmp_path / "inf.explore.html", progress=False).path)
+    script = "bs => bs.map(b => [b.dataset.path, b.querySelector('rect').getAttribute('fill')])"
+    fills = dict(page.eval_on_selector_all(".box.closed", script))
+    graph = topological_order(out)
+    largest = max(abs(v.grad) for v in graph if v.scope == "small")
+    assert fills == {"small": grad_color(largest), "huge": GRAD_BINS[-1][1]}
+    assert z.grad == float("inf") and page.errors == []

@@ -22,13 +22,17 @@
     direct.push([]);
     if (up[s] >= 0) kids[up[s]].push(s);
   }
-  const loudness = (i) => { const a = Math.abs(parseFloat(G.grad[i])); return isNaN(a) ? -1 : a; };
+  const loudness = (i) => {  // |grad| as the page shows it; inf and nan are the loudest, pending the quietest
+    const g = G.grad[i];
+    if (g === "pending") return -1;
+    return /inf|nan/.test(g) ? Infinity : Math.abs(parseFloat(g));
+  };
   const heard = new Float64Array(S).fill(-2);
   for (let i = 0; i < N; i++) {
     const s = G.scope[i];
     direct[s].push(i);
     // walk up once per node: a box counts and colours by everything inside it
-    const a = G.grad[i] === "nan" ? Infinity : loudness(i);
+    const a = loudness(i);
     for (let t = s; t >= 0; t = up[t]) {
       count[t] += 1 + G.folded[i];
       if (i > last[t]) last[t] = i;
@@ -161,7 +165,7 @@
     for (const [a, b] of box.edges) {
       const p = box.items[a], q = box.items[b];
       const x1 = ax(p) + p.w, y1 = ay(p) + p.h / 2, x2 = ax(q), y2 = ay(q) + q.h / 2, m = (x1 + x2) / 2;
-      out.push(`<path class="edge" d="M${x1},${y1}C${m},${y1} ${m},${y2} ${x2 - 4},${y2}"/>`);
+      out.push(`<path class="edge" marker-end="url(#arrow)" d="M${x1},${y1}C${m},${y1} ${m},${y2} ${x2 - 4},${y2}"/>`);
     }
     for (const it of box.items) {
       const x = ax(it), y = ay(it);

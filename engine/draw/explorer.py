@@ -220,7 +220,10 @@ def _page(data: dict) -> str:
         '<div id="bar"><input id="search" type="search" size="44" '
         'placeholder="search a label or name, e.g. layers.1.neurons.3.w0"> <span id="found"></span> '
         '<button id="fit">fit</button> <span id="note"></span></div>\n'
-        '<svg id="view" xmlns="http://www.w3.org/2000/svg"><g id="world"></g></svg>\n'
+        '<svg id="view" xmlns="http://www.w3.org/2000/svg"><defs>'
+        '<marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto">'
+        '<path d="M0,0L8,4L0,8z" fill="#888"/></marker></defs>'
+        '<g id="world"></g></svg>\n'
         '<div id="legend"></div><div id="tip" hidden></div>\n'
         f'<script id="graph" type="application/json">{payload}</script>\n'
         f"<script>{script}</script>\n</body></html>\n"
