@@ -234,3 +234,17 @@ def test_a_box_takes_the_colour_of_its_largest_gradient_inf_included(browser, tm
     largest = max(abs(v.grad) for v in graph if v.scope == "small")
     assert fills == {"small": grad_color(largest), "huge": GRAD_BINS[-1][1]}
     assert z.grad == float("inf") and page.errors == []
+
+
+def test_an_unlabelled_node_is_called_by_its_id_in_draw_dot_even_after_partial_sums_are_folded(browser, tmp_path):
+    from engine import draw_dot
+
+    leaves = [Value(float(k), label=f"x{k}") for k in range(3)]
+    out = leaves[0] + leaves[1] + leaves[2]  # the partial sum x0 + x1 is folded into one Σ node
+    out.backward()
+    root_id = f"n{len(topological_order(out)) - 1}"
+    assert f"id={root_id} " in draw_dot(out).source
+    page = opened(browser, explore(out, tmp_path / "sum.explore.html", progress=False).path)
+    shown = tip(page, f'.node[data-name="{root_id}"]')
+    assert shown["label"] == f"(none: {root_id})" and shown["op"] == "Σ 3 terms"
+    assert shown["folded"] == "1 partial sum drawn as this one node"

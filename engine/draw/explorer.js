@@ -50,7 +50,7 @@
     const op = path(s).slice(path(s).lastIndexOf("[") + 1, -1);
     return (op === "leaves" ? "leaves" : op + " nodes") + " of " + (scopeOf(s) || "top level");
   };
-  const nameOf = (i) => G.label[i] || "n" + i;
+  const nameOf = (i) => G.label[i] || "n" + G.at[i];  // draw_dot's id for the same node
   const fullName = (i) => (G.label[i] && scopeOf(G.scope[i]) ? scopeOf(G.scope[i]) + "." : "") + nameOf(i);
   const opText = (i) => {
     const op = G.ops[G.op[i]];
@@ -288,7 +288,7 @@
       rows = row("label", G.label[i] || "(none: " + nameOf(i) + ")") + row("op", op ? opText(i) : "none (a leaf)") +
         row("data", G.data[i]) + row("grad", G.grad[i]) + row("scope", scopeOf(G.scope[i]) || "top level");
       if (G.label[i] && scopeOf(G.scope[i])) rows += row("name", fullName(i));
-      if (G.folded[i]) rows += row("folded", G.folded[i].toLocaleString("en-US") + " partial sums drawn as this one node");
+      if (G.folded[i]) rows += row("folded", G.folded[i].toLocaleString("en-US") + (G.folded[i] === 1 ? " partial sum" : " partial sums") + " drawn as this one node");
     } else {
       const c = +box.dataset.s;
       rows = row("box", title(c)) + row("holds", count[c].toLocaleString("en-US") + " nodes") +
@@ -338,7 +338,7 @@
   document.getElementById("legend").innerHTML = "<b>|grad|, log scale</b>" +
     G.legend.map(([fill, text]) => `<div><span style="background:${fill}"></span>${esc(text)}</div>`).join("") +
     "<p>a closed box has the colour of the largest |grad| inside it</p>";
-  const folded = G.partials ? ` (${G.partials.toLocaleString("en-US")} partial sums inside Σ nodes)` : "";
+  const folded = G.partials ? ` (${G.partials.toLocaleString("en-US")} partial sum${G.partials === 1 ? "" : "s"} inside Σ nodes)` : "";
   document.getElementById("note").textContent =
     `${G.total.toLocaleString("en-US")} nodes${folded} · click a box to open it, its title to close it · drag, wheel to zoom`;
   render();

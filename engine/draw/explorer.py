@@ -141,11 +141,12 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
 
     ops: dict[str, int] = {}
     columns: dict[str, list] = {
-        key: [] for key in ("scope", "label", "op", "data", "grad", "color", "inputs", "folded")
+        key: [] for key in ("at", "scope", "label", "op", "data", "grad", "color", "inputs", "folded")
     }
     for k, i in enumerate(keep):
         v = order[i]
         g = grads[i] if done else None
+        columns["at"].append(i)  # its place in the walk: an unlabelled node is `n{at}`, as in draw_dot's ids
         columns["scope"].append(scope_id(crowds.get(i, scopes[i])))
         columns["label"].append(v.label)
         columns["op"].append(ops.setdefault(v.op, len(ops)))
