@@ -118,6 +118,7 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
     graph = drawn_graph(root, expand)
     order, grads = graph.order, graph.grads
     n = len(order)
+    # the bar appears only once writing has taken a second (tqdm's delay): a quick export stays quiet
     bar = tqdm(total=n, desc="explore", unit="node", delay=1.0, disable=not progress, leave=False)
     inputs, folded, absorbed = _fold_chains(order, graph.parents)
     scopes = _effective_scopes(order, inputs, absorbed)
@@ -156,7 +157,8 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
         columns["inputs"].append([position[p] for p in inputs[i]])
         columns["folded"].append(folded[i])
         if k % _PROGRESS_EVERY == 0:
-            bar.update(min(_PROGRESS_EVERY, len(keep) - k))
+            bar.update(i - bar.n)  # counted in the walk's positions, partial sums folded away included
+    bar.update(n - bar.n)
     bar.close()
     legend = [[fill, text] for _, fill, text in GRAD_BINS] + [[ZERO_FILL, "exactly 0"], [PENDING_FILL, "pending"]]
     return {
