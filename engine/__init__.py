@@ -32,6 +32,8 @@ _LAZY = {
     "backward_animation": "engine.draw",
     "backward_frames": "engine.draw",
     "backward_widget": "engine.draw",
+    "explore": "engine.draw",
+    "Explorer": "engine.draw",
     "compile": "engine.compiler",
     "Compiled": "engine.compiler",
 }
@@ -70,6 +72,8 @@ __all__ = [
     "backward_animation",
     "backward_frames",
     "backward_widget",
+    "explore",
+    "Explorer",
     "compile",
     "Compiled",
     "gc_paused",

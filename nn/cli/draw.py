@@ -50,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     root.backward()
     if out is None:  # no file asked for: the numbers are the answer
         pass
+    elif out.name.lower().endswith(".explore.html"):  # the big-graph explorer (engine/draw/explorer.py)
+        from engine import explore
+
+        explore(root, out)
     elif out.suffix.lower() in ANIMATION:
         if args.step is not None:
             raise Stop("--step draws one moment of the walk; an .html file already holds every step", REFUSED)
