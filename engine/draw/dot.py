@@ -211,7 +211,7 @@ def _grad_text(grad: float | None, status: str) -> str:
 
 def _still(graph: DrawnGraph, done: bool) -> Walk:
     n = len(graph.order)
-    grads = list(graph.grads) if done else [None] * n
+    grads: list[float | None] = list(graph.grads) if done else [None] * n
     return Walk(0, 0, grads, [FINAL if done else PENDING] * n, None, [], 0)
 
 
@@ -233,6 +233,7 @@ def _roles(order: list[Value], parameters: Iterable[Value] | None) -> list[str]:
 
 def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] | None) -> str:
     if color_by == "role":
+        assert roles is not None  # worked out by the caller whenever boxes are coloured by role
         return ROLE_COLORS[roles[i]]
     if color_by == "grad":
         g = walk.grads[i]
