@@ -49,14 +49,14 @@ def backward_with_checks(root, order: list, special: list, gradient: float) -> N
     earlier = {v: v.grad for v in hooked if v._primitive is None}
     for v in earlier:
         v.grad = 0.0
-    hooked = set(hooked)
+    is_hooked = set(hooked)
     root.grad += gradient
     anomaly = _mode.get().anomaly
     heard = set()  # hooked leaves whose hooks have all run: their gradient of this call is final
     finished = False
     try:
         for v in reversed(order):
-            if v in hooked:
+            if v in is_hooked:
                 for hook in v._meta.hooks:
                     replaced = hook(v.grad)
                     if replaced is not None:

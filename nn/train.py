@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from engine import Value, gc_paused, no_grad
 from engine.checks import is_integer, is_real, require
 from engine.compiler import compile as compile_graph
+from engine.extras import require_extra
 from engine.format import format_number
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
 from nn.optim import SGD
@@ -93,6 +94,7 @@ class History:
         """
         if not self.steps:
             raise ValueError("this History has no steps to plot: fit ran for 0 steps")
+        require_extra("matplotlib", "plot", "History.plot")
         import matplotlib.pyplot as plt  # imported only now: fit itself needs no matplotlib
 
         with_accuracy = not all(math.isnan(a) for a in self.accuracy)
