@@ -220,11 +220,7 @@ def draw_dot(
     wrapped = [
         part
         for line in lines
-    wrapped = [
-        part
-        for line in lines
         for part in textwrap.wrap(line, _CAPTION_CHARS, break_long_words=False, break_on_hyphens=False) or [""]
-    ]
     ]
     if any(wrapped):
         # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
