@@ -72,7 +72,8 @@ class History:
     def __repr__(self) -> str:
         if not self.steps:
             return "History(0 steps)"
-        text = f"History({self.steps} steps: loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}"
+        steps = f"{self.steps} step" + ("s" if self.steps != 1 else "")
+        text = f"History({steps}: loss {format_number(self.loss[0])} -> {format_number(self.loss[-1])}"
         if not math.isnan(self.accuracy[-1]):
             text += f", accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%}"
         if self.val_loss:
