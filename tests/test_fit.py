@@ -157,7 +157,9 @@ def test_history_repr_reads_as_a_summary():
         lr=[0.1, 0.1],
     )
     # the one number format: 4 significant digits
-    assert repr(history) == "History(2 steps: loss 0.9000 -> 0.1000, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    assert repr(history) == (
+        "History(2 steps: loss 0.9000 -> 0.1000, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    )
 
 
 # --- the table of tasks: one entry per loss name -------------------------------------------------
