@@ -374,8 +374,12 @@ def test_a_very_long_chain_is_refused_cleanly_rather_than_crashing():
     from nn.cli.expression import ExpressionError, build
 
     assert build("+".join(["x"] * 1500), {"x": 1.0})[0].data == 1500.0
+    product = "*".join(["x"] * 50_000)
+    if sys.version_info < (3, 11):  # CPython 3.10's parser takes a flat chain of any length
+        assert build(product, {"x": 1.0})[0].data == 1.0
+        return
     with pytest.raises(ExpressionError, match="nested too deeply.*2,900 factors"):
-        build("*".join(["x"] * 50_000), {"x": 1.0})
+        build(product, {"x": 1.0})
 
 
 # --- train -----------------------------------------------------------------------------------
