@@ -82,7 +82,7 @@ def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_th
     assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
     # drawn fused, the whole w·x+b is one step
     fused, fused_captions = backward_frames(nn_lecture_neuron(), expand=False)
-    assert len(fused) == 3 and fused_captions[2].startswith("step 2 of 2: the w·x+b node")
+    assert len(fused) == 3 and fused_captions[2].startswith("step 2 of 2: n5 (the w·x+b node, data 0.8814)")
     assert len(grad_texts(fused[-1])) == 7 and set(grad_texts(fused[-1])) == set(grad_texts(svgs[-1]))
 
 

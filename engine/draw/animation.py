@@ -30,6 +30,7 @@ from engine.draw.style import _DARK, CURRENT, FED, PENDING_FILL
 from engine.draw.walkthrough import FINAL, replay_backward, step_caption
 from engine.files import check_target, write_atomically
 from engine.format import format_number
+from engine.names import node_names
 from engine.value import Value
 
 __all__ = ["backward_animation", "backward_widget", "backward_frames"]
@@ -76,17 +77,18 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
     >>> from engine import Value
     >>> svgs, captions = backward_frames((Value(2.0, label='x') * 3).tanh())
     >>> len(svgs), captions[1][:35]
-    (3, 'step 1 of 2: the tanh node (1.000) ')
+    (3, 'step 1 of 2: n3 (the tanh node, dat')
     """
     _check_options(root, options, "backward_frames")
     # the very graph every frame draws, so the steps counted here are the steps drawn
     graph = _graph_to_draw(root, options.get("expand", True), options.get("check", False))
     total = _count_steps(root, graph, max_steps)
-    sources, captions = [], []
+    sources, captions, names = [], [], node_names(graph.order)
     for k in range(total + 1):
         # no caption inside the picture: its width could shift the layout; the player shows it
         sources.append(draw_dot(root, step=k, title="", **options).source)
-        captions.append(step_caption(graph.order, replay_backward(graph.order, graph.parents, k, _grad_text)))
+        walk = replay_backward(graph.order, graph.parents, k, _grad_text)
+        captions.append(step_caption(graph.order, walk, names))
     # Each frame is laid out by its own run of dot: given all frames in one run, dot can place the
     # same graph differently from one frame to the next (a cluster flips), and the picture jumps.
     with _explain_missing_graphviz(), ThreadPoolExecutor(max_workers=2) as pool:
@@ -95,13 +97,15 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
     return [svg[svg.index("<svg") :].strip() for svg in svgs], captions
 
 
-def _box_state(v: Value, i: int, walk, color_by, roles, part_of: str | None) -> list[str]:
+def _box_state(v: Value, i: int, walk, color_by, roles, part_of: str | None, called: str) -> list[str]:
     """What box i shows after a step, as the player applies it: [grad text, fill, ink, grad ink,
     status, tooltip] (the current node's highlight is the player's, not part of its state)."""
     g, status = walk.grads[i], walk.status[i]
     fill = _fill(i, v, walk, color_by, roles)
     ink = "#ffffff" if fill in _DARK else "#000000"
-    tooltip = f"data {format_number(v.data)}, grad {format_number(g)}" + (f", scope {v.scope}" if v.scope else "")
+    tooltip = f"{called}: data {format_number(v.data)}, grad {format_number(g)}" + (
+        f", scope {v.scope}" if v.scope else ""
+    )
     if part_of:
         tooltip += f", part of {part_of}"
     return [_grad_text(g, status), fill, ink, "#8c8c8c" if g is None else ink, status, tooltip]
@@ -126,11 +130,14 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         plan = plan_drawing(order, parents, options.get("max_nodes", 300))  # the boxes the drawing shows
         shown = [i for i in range(len(order)) if plan.shown[i]]
         members = {f"s{k}": set(s.members) for k, s in enumerate(plan.summaries)}
+        names = node_names(order)
         steps, before, notes = [], None, {}
         for k in range(total + 1):
             walk = replay_backward(order, parents, k, _grad_text)
             still = dataclasses.replace(walk, current=None)  # a box's own colour, without the highlight
-            states = {f"n{i}": _box_state(order[i], i, still, color_by, roles, graph.part_of.get(i)) for i in shown}
+            states = {
+                f"n{i}": _box_state(order[i], i, still, color_by, roles, graph.part_of.get(i), names[i]) for i in shown
+            }
             changed = states if before is None else {key: s for key, s in states.items() if before[key] != s}
             sums = {}
             for name, inside in members.items():
@@ -143,7 +150,7 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
                 "c": current if current in shown else None,
                 "fed": [p for p, _, _ in walk.fed] if current in shown else [],
                 "box": next((name for name, inside in members.items() if current in inside), None),
-                "caption": step_caption(order, walk),
+                "caption": step_caption(order, walk, names),
             }
             if k:
                 record.update(set=changed, sums=sums)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.format import format_number as number  # the one number format (style.number is gone)
+from engine.names import node_names
 from engine.ops import chain_rule, local_derivatives
 from engine.value import Value
 
@@ -87,20 +88,18 @@ def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
     return Walk(step, total, list(grads), status, current, fed, 0)
 
 
-def _name(order: list[Value], i: int) -> str:
-    v = order[i]
-    if v.label:
-        return v.label
-    return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
-
-
 def _attribute_of(name: str) -> str:
     # a label such as 'x1*w1 + x2*w2' in brackets, so that '.grad' reads as the whole node's
     return name if name.isidentifier() else f"({name})"
 
 
-def step_caption(order: list[Value], walk: Walk) -> str:
-    """One line saying what the walk did in its latest step (the animation shows it too)."""
+def step_caption(order: list[Value], walk: Walk, names: list[str] | None = None) -> str:
+    """One line saying what the walk did in its latest step (the animation shows it too).
+
+    Nodes are called by engine.names (`names`, else computed from `order`): never two alike.
+    """
+    if names is None:
+        names = node_names(order)
     if walk.step == 0:
         return f"step 0 of {walk.total}: before backward, every gradient is pending"
     if walk.current is None:
@@ -108,11 +107,19 @@ def step_caption(order: list[Value], walk: Walk) -> str:
     c = walk.current
     g = number(walk.grads[c])
     if c == len(order) - 1:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} starts the walk with grad 1 (d out / d out)"
+        head = f"step {walk.step} of {walk.total}: {_what(order, names, c)} starts the walk with grad 1 (d out / d out)"
     else:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
+        head = f"step {walk.step} of {walk.total}: {_what(order, names, c)} has its complete grad {g}"
     if not walk.fed:
         return head + "; a leaf passes nothing on"
-    shares = [f"{_attribute_of(_name(order, p))}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
+    shares = [f"{_attribute_of(names[p])}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
     more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
     return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more
+
+
+def _what(order: list[Value], names: list[str], i: int) -> str:
+    # the node by its name, and for an unlabelled one what it is: `n12 (the + node, data -0.2771)`
+    v = order[i]
+    if v.label:
+        return names[i]
+    return f"{names[i]} (the {v.op} node, data {number(v.data)})" if v.op else f"{names[i]} (a leaf)"
