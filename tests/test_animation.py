@@ -214,6 +214,11 @@ def test_the_keys_jump_and_after_the_last_step_every_drawn_gradient_is_the_value
     drawn = _drawn_grads(page)
     expected = {f"n{i}": f"grad {format_number(g)}" for i, g in enumerate(graph.grads) if f"n{i}" in drawn}
     assert len(expected) == len(drawn) > 50 and drawn == expected
+    notes = page.evaluate(
+        "Array.from(document.querySelectorAll('#stage g.summary text')).map(t => t.textContent)"
+        ".filter(t => t.endsWith('gradients final'))"
+    )
+    assert notes and all(re.fullmatch(r"([\d,]+) of \1 gradients final", note) for note in notes), notes
     page.keyboard.press("Home")
     assert page.text_content("#counter") == f"step 0 of {total}"
     assert set(_drawn_grads(page).values()) == {"grad pending"}
@@ -282,3 +287,20 @@ def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_p
         backward_animation(y, tmp_path / "missing" / "walk.html")
     with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
         backward_animation(y, tmp_path)
+
+
+def test_the_one_pass_walk_gives_every_step_exactly_as_replaying_it_from_the_start():
+    from engine.draw.dot import _grad_text, _graph_to_draw
+    from engine.draw.walkthrough import replay_backward, walk_through
+
+    graph = _graph_to_draw(_mlp_loss(), True, False)
+    order, parents = graph.order, graph.parents
+    for walk in walk_through(order, parents):
+        again = replay_backward(order, parents, walk.step, _grad_text)
+        assert (walk.current, walk.fed, walk.grads, walk.status) == (
+            again.current,
+            again.fed,
+            again.grads,
+            again.status,
+        )
+    assert walk.step == walk.total and walk.grads == pytest.approx(graph.grads, rel=1e-12, abs=1e-15)

@@ -27,7 +27,7 @@ import graphviz
 from engine.checks import is_integer, require
 from engine.draw.dot import _explain_missing_graphviz, _fill, _grad_text, _graph_to_draw, draw_dot
 from engine.draw.style import _DARK, CURRENT, FED, PENDING_FILL
-from engine.draw.walkthrough import FINAL, replay_backward, step_caption
+from engine.draw.walkthrough import FINAL, replay_backward, step_caption, walk_through
 from engine.files import check_target, write_atomically
 from engine.format import format_number
 from engine.names import node_names
@@ -128,42 +128,52 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         color_by = options.get("color_by")
         roles = _roles(order, options.get("parameters")) if color_by == "role" else None
         plan = plan_drawing(order, parents, options.get("max_nodes", 300))  # the boxes the drawing shows
-        shown = [i for i in range(len(order)) if plan.shown[i]]
-        members = {f"s{k}": set(s.members) for k, s in enumerate(plan.summaries)}
+        shown = {i for i in range(len(order)) if plan.shown[i]}
+        owner = {i: f"s{k}" for k, s in enumerate(plan.summaries) for i in s.members}  # node -> its summary box
+        size = {f"s{k}": len(s.members) for k, s in enumerate(plan.summaries)}
+        final = dict.fromkeys(size, 0)
         names = node_names(order)
-        steps, before, notes = [], None, {}
-        for k in range(total + 1):
-            walk = replay_backward(order, parents, k, _grad_text)
-            still = dataclasses.replace(walk, current=None)  # a box's own colour, without the highlight
-            states = {
-                f"n{i}": _box_state(order[i], i, still, color_by, roles, graph.part_of.get(i), names[i]) for i in shown
-            }
-            changed = states if before is None else {key: s for key, s in states.items() if before[key] != s}
-            sums = {}
-            for name, inside in members.items():
-                done = sum(1 for i in inside if walk.status[i] == FINAL)
-                note = f"{done:,} of {len(inside):,} gradients final"
-                if notes.get(name) != note:
-                    sums[name] = notes[name] = note
+
+        def state(i: int, walk) -> list[str]:
+            return _box_state(order[i], i, walk, color_by, roles, graph.part_of.get(i), names[i])
+
+        start = replay_backward(order, parents, 0, _grad_text)
+        before = {f"n{i}": state(i, start) for i in sorted(shown)}
+        start_states = dict(before)
+        counted: set[int] = set()  # hidden nodes whose gradient is final, counted in their box's note
+        records = [{"c": None, "fed": [], "box": None, "caption": step_caption(order, start, names)}]
+        bar.update(1)
+        for walk in walk_through(order, parents):
             current = walk.current
-            record = {
-                "c": current if current in shown else None,
-                "fed": [p for p, _, _ in walk.fed] if current in shown else [],
-                "box": next((name for name, inside in members.items() if current in inside), None),
-                "caption": step_caption(order, walk, names),
-            }
-            if k:
-                record.update(set=changed, sums=sums)
-            steps.append((record, changed))
-            before = states
+            still = dataclasses.replace(walk, current=None)  # a box's own colour, without the highlight
+            changed, sums = {}, {}
+            # a step changes only the node that applies the chain rule and the inputs it feeds
+            for i in dict.fromkeys([current] + [p for p, _, _ in walk.fed]):
+                if i in shown:
+                    now = state(i, still)
+                    if before[f"n{i}"] != now:
+                        changed[f"n{i}"] = before[f"n{i}"] = now
+                elif i in owner and walk.status[i] == FINAL and i not in counted:
+                    counted.add(i)
+                    final[owner[i]] += 1
+                    sums[owner[i]] = f"{final[owner[i]]:,} of {size[owner[i]]:,} gradients final"
+            records.append(
+                {
+                    "c": current if current in shown else None,
+                    "fed": [p for p, _, _ in walk.fed] if current in shown else [],
+                    "box": owner.get(current),
+                    "caption": step_caption(order, walk, names),
+                    "set": changed,
+                    "sums": sums,
+                }
+            )
             bar.update(1)
         with _explain_missing_graphviz():
             svg = drawing.pipe("svg").decode("utf-8")
         bar.update(1)
-    start = steps[0][1]
     data = {
-        "steps": [record for record, _ in steps],
-        "start": start,
+        "steps": records,
+        "start": start_states,
         "current": CURRENT,
         "fed": FED,
         "pendingFill": PENDING_FILL,

@@ -26,7 +26,7 @@ from engine.names import node_names
 from engine.ops import chain_rule, local_derivatives
 from engine.value import Value
 
-__all__ = ["Walk", "replay_backward", "step_caption"]
+__all__ = ["Walk", "replay_backward", "walk_through", "step_caption"]
 
 PENDING, PARTIAL, FINAL = "pending", "partial", "final"
 
@@ -75,6 +75,35 @@ def replay_backward(order: list[Value], parents: list[list[int]], step: int, tex
     snapshot.step = min(step, len(steps))
     snapshot.widest = widest
     return snapshot
+
+
+def walk_through(order: list[Value], parents: list[list[int]]):
+    """Every step of the walk, step 1 to the end, in one pass (the animation's way: replaying each
+    step from the start would cost steps × nodes). Yields one Walk per step whose lists are updated
+    in place, so read each before asking for the next; `fed` holds that step's (input, local, share).
+    The numbers are replay_backward's: the same chain rule, in the same order."""
+    n = len(order)
+    root = n - 1
+    steps = [i for i in range(root, -1, -1) if i == root or order[i]._primitive is not None]
+    uses_left = [0] * n
+    for ps in parents:
+        for p in ps:
+            uses_left[p] += 1
+    grads: list[float | None] = [None] * n
+    status = [PENDING] * n
+    for j, i in enumerate(steps):
+        if i == root:
+            grads[i], status[i] = 1.0, FINAL  # d root / d root; nothing uses the root
+        g = grads[i]
+        fed = []
+        for p, local, share in zip(parents[i], local_derivatives(order[i]), chain_rule(order[i], g)):
+            # this use's share of d root / d p
+            before = grads[p]
+            grads[p] = share if before is None else before + share
+            uses_left[p] -= 1
+            status[p] = FINAL if uses_left[p] == 0 else PARTIAL
+            fed.append((p, local, share))
+        yield Walk(j + 1, len(steps), grads, status, i, fed, 0)
 
 
 def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
