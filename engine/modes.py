@@ -253,7 +253,7 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
     out._meta = meta.replace(created_at=_creation_site())
 
 
-def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float]) -> None:
+def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float], name: str = "") -> None:
     """In anomaly mode, during a node's backward step: does it hand a parent a nan/inf?
 
     `contributions` are what the chain rule adds to each parent (local derivative × upstream).
@@ -271,7 +271,8 @@ def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float
                 where = "build the graph inside detect_anomaly() too, to see the line that created the node"
             values = ", ".join(repr(p.data) for p in node.parents)
             raise FloatingPointError(
-                f"backward of {node.op} gave gradient {contribution!r} to its input {i} "
+                f"backward of {node.op} gave gradient {contribution!r} to its input {i}"
+                f"{f' of node {name}' if name else ''} "
                 f"(input values {values}; upstream gradient {upstream!r}); {where}"
             )
 

@@ -152,7 +152,8 @@ def test_draw_to_html_writes_an_offline_step_through_player(tmp_path):
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "walk.html").read_text()
     # frames: before the walk, after the tanh node, after the * node
-    assert page.count("<svg") == 3 and "<script src=" not in page and 'type="range"' in page
+    assert page.count("<svg") == 1 and page.count('"caption":') == 3  # one drawing, three steps as changes
+    assert "<script src=" not in page and 'type="range"' in page
 
 
 def test_draw_prints_gradients_that_match_hips_autograd(tmp_path):

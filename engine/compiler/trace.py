@@ -87,7 +87,7 @@ def compile(fn: Callable, *, check: bool = True, fuse: bool = True, cache_size: 
     >>> round(f(2.0), 6), round(w.grad, 6)
     (0.761594, 0.839949)
     >>> print(f.source.splitlines()[-2])
-        params[0].grad += v3_grad * (1 - v3 * v3) * x  # w
+        params[0].grad += n3_grad * (1 - n3 * n3) * x  # w
     """
     if not callable(fn):
         raise TypeError(f"compile needs a callable, got {type(fn).__name__}")

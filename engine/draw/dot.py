@@ -59,6 +59,7 @@ from engine.draw.style import (
 )
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
 from engine.format import format_number
+from engine.names import node_names
 from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
@@ -201,11 +202,12 @@ def draw_dot(
     steady = walk.widest if step is not None else 0
     place: dict[str, list[tuple[str, dict]]] = {}
     sizes: dict[str, tuple[float, float]] = {}  # each box's estimated size, to choose the direction
+    names = node_names(order)  # an unlabelled box shows its name (n12), as captions and tooltips call it
     for i, v in enumerate(order):
         if plan.shown[i]:
             fill = _fill(i, v, walk, color_by, roles)
             part_of = graph.part_of.get(i)
-            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of, sizes):
+            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of, sizes, names[i]):
                 place.setdefault(v.scope if clusters else "", []).append((name, attrs))
     for k, s in enumerate(plan.summaries):
         attrs = _summary_attrs(s, walk, bad, color_by, sizes, f"s{k}", clusters)
@@ -334,14 +336,16 @@ def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] |
     return {PENDING: PENDING_FILL, PARTIAL: "#fff3c4", FINAL: "#ffffff"}[walk.status[i]]
 
 
-def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of, sizes: dict):
+def _value_nodes(
+    i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of, sizes: dict, called: str
+):
     """The box for node i and, if an op made it, the op node in front of it (their sizes into `sizes`)."""
     g, status = walk.grads[i], walk.status[i]
     current = i == walk.current
     data_text, grad_text = f"data {format_number(v.data)}", _grad_text(g, status)
-    sizes[f"n{i}"] = value_box_size(v.label, data_text, grad_text, steady)
+    sizes[f"n{i}"] = value_box_size(v.label or called, data_text, grad_text, steady)
     label = value_label(
-        v.label,
+        v.label or called,
         data_text,
         grad_text,
         fill=fill,
@@ -351,7 +355,9 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     )
     part = ["part"] if part_of else []
     classes = ["value", status] + (["current"] if current else []) + part
-    tooltip = f"data {format_number(v.data)}, grad {format_number(g)}" + (f", scope {v.scope}" if v.scope else "")
+    tooltip = f"{called}: data {format_number(v.data)}, grad {format_number(g)}" + (
+        f", scope {v.scope}" if v.scope else ""
+    )
     if part_of:
         tooltip += f", part of {part_of}"
     node = {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": dot_text(tooltip)}
