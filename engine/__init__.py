@@ -16,12 +16,27 @@ light.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
+from engine._version import __version__ as __version__
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
 from engine.memory import gc_paused
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
 from engine.value import Value, topological_order
+
+if TYPE_CHECKING:  # the type checker sees the lazy names' real types; at run time __getattr__ loads them
+    from engine.compiler import Compiled, compile
+    from engine.draw import (
+        Drawing,
+        Explorer,
+        GraphvizNotFoundError,
+        backward_animation,
+        backward_frames,
+        backward_widget,
+        draw_dot,
+        explore,
+    )
 
 # public names that live in a subpackage, imported on first use
 _LAZY = {
@@ -31,6 +46,8 @@ _LAZY = {
     "backward_animation": "engine.draw",
     "backward_frames": "engine.draw",
     "backward_widget": "engine.draw",
+    "explore": "engine.draw",
+    "Explorer": "engine.draw",
     "compile": "engine.compiler",
     "Compiled": "engine.compiler",
 }
@@ -69,6 +86,8 @@ __all__ = [
     "backward_animation",
     "backward_frames",
     "backward_widget",
+    "explore",
+    "Explorer",
     "compile",
     "Compiled",
     "gc_paused",

@@ -16,12 +16,13 @@ question in other ways:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from engine.checks import real_number
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
+from engine.operators import _data
 from engine.ops import Primitive, UserOp, chain_rule, closure_derivatives, local_derivatives, powers, registered
-from engine.value import Value, _check_iterable_of_values, _data, topological_order
+from engine.value import Value, topological_order
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches", "closure_problems"]
 
@@ -272,3 +273,12 @@ def _table_derivatives(node: Value) -> list[float] | None:
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 + 1e-6 * abs(b) or (math.isnan(a) and math.isnan(b))
+
+
+def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value]:
+    """`values` as a list, or a TypeError naming the first item that is not a Value."""
+    values = list(values)
+    for i, v in enumerate(values):
+        if not isinstance(v, Value):
+            raise TypeError(f"{what}[{i}] must be a Value, got {type(v).__name__}")
+    return values

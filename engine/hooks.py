@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from engine.checks import real_number
 from engine.modes import Meta, _complain_if_not_finite, _mode
+from engine.names import node_names
 from engine.ops import chain_rule
 
 __all__ = ["register_hook", "backward_with_checks"]
@@ -49,24 +50,26 @@ def backward_with_checks(root, order: list, special: list, gradient: float) -> N
     earlier = {v: v.grad for v in hooked if v._primitive is None}
     for v in earlier:
         v.grad = 0.0
-    hooked = set(hooked)
+    is_hooked = set(hooked)
     root.grad += gradient
     anomaly = _mode.get().anomaly
+    names = node_names(order) if anomaly or closures else []  # to say which node went wrong (engine.names)
     heard = set()  # hooked leaves whose hooks have all run: their gradient of this call is final
     finished = False
     try:
-        for v in reversed(order):
-            if v in hooked:
+        for i in range(len(order) - 1, -1, -1):
+            v = order[i]
+            if v in is_hooked:
                 for hook in v._meta.hooks:
                     replaced = hook(v.grad)
                     if replaced is not None:
                         v.grad = real_number(replaced)
                 heard.add(v)
             if v._meta is not None and v._meta.closure is not None:
-                _run_closure(v, anomaly)
+                _run_closure(v, anomaly, names[i])
             elif v._primitive is not None:
                 if anomaly:  # look before the step: would it hand a parent a nan/inf?
-                    _complain_if_not_finite(v, v.grad, chain_rule(v, v.grad))
+                    _complain_if_not_finite(v, v.grad, chain_rule(v, v.grad), names[i])
                 v._backward()
         finished = True
     finally:
@@ -80,7 +83,7 @@ def backward_with_checks(root, order: list, special: list, gradient: float) -> N
                 v.grad = grad
 
 
-def _run_closure(node, anomaly: bool) -> None:
+def _run_closure(node, anomaly: bool, name: str) -> None:
     """A learner's `_backward` closure, with a message naming its op if it goes wrong; in anomaly
     mode, what it added to each input is checked after it ran (it cannot be asked before)."""
     op = node._primitive.name
@@ -90,7 +93,9 @@ def _run_closure(node, anomaly: bool) -> None:
     try:
         node._meta.closure()
     except Exception as error:
-        raise RuntimeError(f"the _backward of op {op!r}{where} raised {type(error).__name__}: {error}") from error
+        raise RuntimeError(
+            f"the _backward of op {op!r}{where} raised {type(error).__name__}: {error} (at node {name})"
+        ) from error
     for i, parent in enumerate(node.parents):
         if type(parent.grad) is not float:
             try:
@@ -98,8 +103,8 @@ def _run_closure(node, anomaly: bool) -> None:
             except TypeError:
                 kind = type(parent.grad).__name__
                 raise TypeError(
-                    f"the _backward of op {op!r}{where} set the grad of its input {i} to a {kind}: "
+                    f"the _backward of op {op!r}{where} set the grad of its input {i} to a {kind} (at node {name}): "
                     "a gradient must be a number (write input.grad += local derivative * out.grad)"
                 ) from None
     if anomaly:
-        _complain_if_not_finite(node, node.grad, [p.grad - g for p, g in zip(distinct, before)])
+        _complain_if_not_finite(node, node.grad, [p.grad - g for p, g in zip(distinct, before)], name)

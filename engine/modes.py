@@ -23,14 +23,15 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "scope
 
 
 class Meta:
-    """What a node carries besides its numbers: label, scope path, hooks, creation site, and
-    for an op written micrograd's way, the learner's `_backward` closure.
+    """What a node carries besides its numbers: label, scope path, hooks, creation site, for an
+    op written micrograd's way the learner's `_backward` closure, and for a leaf whether it is
+    frozen (`requires_grad=False`).
 
     Nodes created in the same scope share one Meta, so a big graph pays one pointer per node
     for its names. A Meta is never changed in place; changing a node's label gives it a copy.
     """
 
-    __slots__ = ("label", "scope", "hooks", "created_at", "closure")
+    __slots__ = ("label", "scope", "hooks", "created_at", "closure", "frozen")
 
     def __init__(
         self,
@@ -39,12 +40,14 @@ class Meta:
         hooks: tuple[Callable, ...] = (),
         created_at: str = "",
         closure: Callable[[], None] | None = None,
+        frozen: bool = False,
     ) -> None:
         self.label = label
         self.scope = scope
         self.hooks = hooks
         self.created_at = created_at
         self.closure = closure
+        self.frozen = frozen
 
     def replace(self, **changes: object) -> Meta:
         fields = {name: getattr(self, name) for name in Meta.__slots__}
@@ -250,7 +253,7 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
     out._meta = meta.replace(created_at=_creation_site())
 
 
-def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float]) -> None:
+def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float], name: str = "") -> None:
     """In anomaly mode, during a node's backward step: does it hand a parent a nan/inf?
 
     `contributions` are what the chain rule adds to each parent (local derivative × upstream).
@@ -268,7 +271,8 @@ def _complain_if_not_finite(node, upstream: float, contributions: Sequence[float
                 where = "build the graph inside detect_anomaly() too, to see the line that created the node"
             values = ", ".join(repr(p.data) for p in node.parents)
             raise FloatingPointError(
-                f"backward of {node.op} gave gradient {contribution!r} to its input {i} "
+                f"backward of {node.op} gave gradient {contribution!r} to its input {i}"
+                f"{f' of node {name}' if name else ''} "
                 f"(input values {values}; upstream gradient {upstream!r}); {where}"
             )
 

@@ -16,20 +16,19 @@ cyclic garbage collector.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Iterable
 
 from engine import hooks, ops
 from engine.checks import real_number
+from engine.compat import MicrogradNames, made_by_hand
 from engine.modes import Meta, _mode, _note_creation, _open_blocks
+from engine.operators import Operators
 
 __all__ = ["Value", "topological_order"]
 
-_MICROGRAD_NAMES = {"relu": "ReLU"}  # op names micrograd 0.1.0 spells otherwise (`Value._op`)
 
-
-class Value:
+class Value(Operators, MicrogradNames):
     """A scalar that records the operations applied to it, for reverse-mode autodiff.
 
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
@@ -37,6 +36,10 @@ class Value:
     >>> c.backward()
     >>> a.grad, b.grad
     (-2.0, 2.0)
+
+    Here are the node, + and *, and backward with its walk; the other operators and named
+    functions (operators.py) and micrograd's names `_prev`, `_op`, `_backward` (compat.py) are
+    mixed in.
     """
 
     # The operands: a tuple of them in `_a`, except for an op of two operands (most of every
@@ -59,7 +62,7 @@ class Value:
             meta = meta.replace(label=label) if meta is not None else Meta(label=label)
         self._meta = meta
         if _children or _op:
-            _made_by_hand(self, _children, _op)
+            made_by_hand(self, _children, _op)
 
     # --- what the node records -------------------------------------------------------------
 
@@ -74,17 +77,8 @@ class Value:
         return self._primitive.name if self._primitive is not None else ""
 
     @property
-    def _prev(self) -> tuple[Value, ...]:
-        # micrograd's name: its `_prev` is a set, so repeated operands appear once
-        return tuple(dict.fromkeys(self.parents))
-
-    @property
-    def _op(self) -> str:
-        # micrograd's name: its spelling where it differs from chainrule's (.op)
-        return _MICROGRAD_NAMES.get(self.op, self.op)
-
-    @property
     def label(self) -> str:
+        """A name for drawings and messages ('' if none)."""
         return self._meta.label if self._meta is not None else ""
 
     @label.setter
@@ -99,37 +93,33 @@ class Value:
         """The dotted module path this Value was created in ('' outside any scope)."""
         return self._meta.scope if self._meta is not None else ""
 
+    @property
     def is_leaf(self) -> bool:
-        """True for Values made by the user (or under no_grad), not by an operation."""
+        """True for Values made by the user (or under no_grad), not by an operation (PyTorch's name)."""
         return self._primitive is None
 
-    # --- gradients --------------------------------------------------------------------------
-
     @property
-    def _backward(self) -> Callable[[], None]:
-        """This node's step of backward, as micrograd names it: `node._backward()` hands the
-        node's grad to its parents by the chain rule. For an op written micrograd's way it is the
-        closure the learner assigned (a leaf's does nothing)."""
-        meta = self._meta
-        if meta is not None and meta.closure is not None:
-            return meta.closure
-        return self._chain_rule_step
+    def requires_grad(self) -> bool:
+        """False for a frozen leaf: backward leaves its grad alone and optimizers skip it.
 
-    @_backward.setter
-    def _backward(self, closure: Callable[[], None]) -> None:
-        if not callable(closure):
-            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
-        if self._primitive is None:
-            if not _mode.get().grad:
-                return  # made under no_grad, a leaf like any op's node there: nothing to record
-            raise TypeError(
-                "a leaf has no inputs to hand its gradient to: make the node with its children, "
-                "Value(data, (a, b), 'op'), then assign its _backward"
+        >>> w = Value(2.0); w.requires_grad = False
+        >>> (w * 3).backward(); w.grad
+        0.0
+        """
+        return self._meta is None or not self._meta.frozen
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if not isinstance(flag, bool):
+            raise TypeError(f"requires_grad must be True or False, got {flag!r}")
+        if self._primitive is not None:
+            raise ValueError(
+                f"only a leaf can be frozen (this Value was made by {self.op!r}): "
+                "set requires_grad on the leaves it is computed from"
             )
-        if type(self._primitive) is not ops.UserOp:
-            self._primitive = ops.UserOp(self.op)  # a built-in node given a closure becomes a user op
-        meta = self._meta if self._meta is not None else Meta()
-        self._meta = meta.replace(closure=closure)
+        self._meta = (self._meta if self._meta is not None else Meta()).replace(frozen=not flag)
+
+    # --- gradients --------------------------------------------------------------------------
 
     def _chain_rule_step(self) -> None:
         _chain_rule_steps((self,))
@@ -149,16 +139,23 @@ class Value:
         gradient = real_number(gradient)
         order = topological_order(self)
         special = []  # nodes with hooks, or with a closure written micrograd's way
+        frozen = []  # leaves with requires_grad=False, and the grad each keeps
         for v in order:
             if v._primitive is not None:
                 v.grad = 0.0  # an interior node holds this backward's gradient, not a sum of them
-            if v._meta is not None and (v._meta.hooks or v._meta.closure is not None):
-                special.append(v)
+            meta = v._meta
+            if meta is not None:
+                if meta.hooks or meta.closure is not None:
+                    special.append(v)
+                if meta.frozen:
+                    frozen.append((v, v.grad))
         if special or _mode.get().anomaly:  # the slower walk that runs hooks, closures and checks
             hooks.backward_with_checks(self, order, special, gradient)
-            return
-        self.grad += gradient
-        _chain_rule_steps(reversed(order))  # each node after every node that uses it
+        else:
+            self.grad += gradient
+            _chain_rule_steps(reversed(order))  # each node after every node that uses it
+        for v, grad in frozen:
+            v.grad = grad  # the gradient reached it, but a frozen leaf does not take it
 
     def register_hook(self, hook: Callable[[float], float | None]) -> Callable[[], None]:
         """Call `hook(grad)` when backward has this node's complete gradient (see hooks.py).
@@ -174,6 +171,7 @@ class Value:
         return hooks.register_hook(self, hook)
 
     def zero_grad(self) -> None:
+        """Set this Value's grad to 0 (backward adds to a leaf's grad)."""
         self.grad = 0.0
 
     def detach(self) -> Value:
@@ -181,10 +179,16 @@ class Value:
         return Value(self.data)
 
     def item(self) -> float:
+        """The data as a Python float (PyTorch's name)."""
         return self.data
 
     def __float__(self) -> float:
+        """float(x): the data."""
         return self.data
+
+    def __format__(self, spec: str) -> str:
+        """A format spec applies to the data: f"{loss:.4f}" (no spec: the repr, as str() gives)."""
+        return format(self.data, spec) if spec else str(self)
 
     def __repr__(self) -> str:
         label = self.label
@@ -203,6 +207,7 @@ class Value:
         return _node(primitive, data, tuple(parents))
 
     def __add__(self, other: Value | float) -> Value:
+        """x + y; d/dx = d/dy = 1."""
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
@@ -221,10 +226,12 @@ class Value:
         return out
 
     def __radd__(self, other: float) -> Value:
+        """c + x for a number c."""
         other = _lift(other)
         return NotImplemented if other is NotImplemented else other.__add__(self)
 
     def __mul__(self, other: Value | float) -> Value:
+        """x * y; d/dx = y, d/dy = x."""
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
@@ -242,100 +249,13 @@ class Value:
         return out
 
     def __rmul__(self, other: float) -> Value:
+        """c * x for a number c."""
         other = _lift(other)
         return NotImplemented if other is NotImplemented else other.__mul__(self)
 
-    def __pow__(self, other: Value | float) -> Value:
-        if type(other) is Value:
-            return ops.pow(self, other)
-        if isinstance(other, numbers.Real):
-            return ops.power(self, other)  # a constant exponent: one parent, op '**k' as in micrograd
-        return NotImplemented
-
-    def __rpow__(self, other: float) -> Value:
-        other = _lift(other)
-        return NotImplemented if other is NotImplemented else ops.pow(other, self)
-
-    # negation, subtraction and division are compositions, exactly as micrograd builds them
-    def __neg__(self) -> Value:
-        return self * -1
-
-    def __sub__(self, other: Value | float) -> Value:
-        if type(other) is not Value and not isinstance(other, numbers.Real):
-            return NotImplemented
-        return self + (-other)
-
-    def __rsub__(self, other: float) -> Value:
-        if not isinstance(other, numbers.Real):
-            return NotImplemented
-        return other + (-self)
-
-    def __truediv__(self, other: Value | float) -> Value:
-        if type(other) is Value:
-            return self * other**-1
-        if not isinstance(other, numbers.Real):
-            return NotImplemented
-        reciprocal = ops.power(other, -1)  # a number's reciprocal is a float constant, as in micrograd
-        if reciprocal in (math.inf, -math.inf) and _mode.get().anomaly:
-            raise FloatingPointError(f"/ produced {reciprocal * self.data!r} from {self.data!r} / {other!r}")
-        return self * reciprocal
-
-    def __rtruediv__(self, other: float) -> Value:
-        if not isinstance(other, numbers.Real):
-            return NotImplemented
-        return other * self**-1
-
-    def __abs__(self) -> Value:
-        return _unary(ops.abs_, self)
-
-    # comparisons look at the data (as `if loss < 0.1:` expects); equality stays identity,
-    # so Values can sit in sets and dicts of visited nodes
-    def __lt__(self, other: Value | float) -> bool:
-        return self.data < _data(other)
-
-    def __le__(self, other: Value | float) -> bool:
-        return self.data <= _data(other)
-
-    def __gt__(self, other: Value | float) -> bool:
-        return self.data > _data(other)
-
-    def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _data(other)
-
-    # --- named functions ----------------------------------------------------------------
-
-    def relu(self) -> Value:
-        return _unary(ops.relu, self)
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        return _unary(ops.leaky_relus(float(slope)), self)
-
-    def tanh(self) -> Value:
-        return _unary(ops.tanh, self)
-
-    def sigmoid(self) -> Value:
-        return _unary(ops.sigmoid, self)
-
-    def exp(self) -> Value:
-        return _unary(ops.exp, self)
-
-    def log(self) -> Value:
-        return _unary(ops.log, self)
-
-    def sqrt(self) -> Value:
-        return _unary(ops.sqrt, self)
-
-    def sin(self) -> Value:
-        return _unary(ops.sin, self)
-
-    def cos(self) -> Value:
-        return _unary(ops.cos, self)
-
-    def softplus(self) -> Value:
-        return _unary(ops.softplus, self)
-
-    def abs(self) -> Value:
-        return _unary(ops.abs_, self)
+    def _unary(self, primitive: ops.Primitive) -> Value:
+        """A one-input primitive applied to this Value (x.tanh(), x.relu(), ... in operators.py)."""
+        return _node(primitive, primitive.forward(self.data), (self,))
 
 
 def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b: Value | None = None) -> Value:
@@ -364,39 +284,6 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
     return out
 
 
-def _made_by_hand(node: Value, children: object, op: object) -> None:
-    """Make `node` an op node with `children`, as micrograd's `Value(data, _children, _op)`."""
-    if isinstance(children, str):
-        raise TypeError(
-            f"Value(data, _children, _op): the second argument is the Values this one is made from, "
-            f"got the string {children!r}; for a label write label={children!r}"
-        )
-    if not isinstance(op, str):
-        raise TypeError(f"Value _op must be a str (the op's name, e.g. 'tanh'), got {type(op).__name__}")
-    try:
-        children = tuple(children)
-    except TypeError:
-        raise TypeError(
-            f"Value _children must be an iterable of Values, e.g. (a, b), got {type(children).__name__}"
-        ) from None
-    for i, child in enumerate(children):
-        if not isinstance(child, Value):
-            raise TypeError(f"Value _children[{i}] must be a Value, got {type(child).__name__}")
-    mode = _mode.get()
-    if not children or not mode.grad:
-        return  # no inputs, or under no_grad: a leaf, as a built-in op's node would be
-    primitive = ops.UserOp(op)
-    node._primitive = primitive
-    node._a, node._b = children if len(children) == 2 else (children, None)
-    node._meta = (node._meta if node._meta is not None else Meta()).replace(closure=_hands_nothing_on)
-    if mode.anomaly:
-        _note_creation(node, primitive, children)
-
-
-def _hands_nothing_on() -> None:
-    """micrograd's default `_backward`, until the learner assigns one."""
-
-
 def _chain_rule_steps(nodes: Iterable[Value]) -> None:
     """The chain rule at each node in turn: every parent's grad += d node / d parent × node.grad.
 
@@ -421,11 +308,6 @@ def _chain_rule_steps(nodes: Iterable[Value]) -> None:
                 parent.grad += local * g
 
 
-def _unary(primitive: ops.Primitive, x: Value) -> Value:
-    """A one-input primitive applied to the Value x (the named methods: x.tanh(), x.relu(), ...)."""
-    return _node(primitive, primitive.forward(x.data), (x,))
-
-
 def _lift(x: object, op: str = "") -> Value:
     """A number as a new leaf Value; NotImplemented for anything else (Python then raises).
 
@@ -436,10 +318,6 @@ def _lift(x: object, op: str = "") -> Value:
     if op:
         raise TypeError(f"{op}: inputs must be Values or real numbers, got {type(x).__name__}")
     return NotImplemented
-
-
-def _data(x: Value | float) -> float:
-    return x.data if type(x) is Value else x
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -509,11 +387,3 @@ def topological_order(root: Value) -> list[Value]:
                 continue
         order.append(v)
     return order
-
-
-def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value]:
-    values = list(values)
-    for i, v in enumerate(values):
-        if not isinstance(v, Value):
-            raise TypeError(f"{what}[{i}] must be a Value, got {type(v).__name__}")
-    return values

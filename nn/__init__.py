@@ -16,6 +16,7 @@ History(20 steps: loss 0.7463 -> 0.3418, accuracy 66.7% -> 86.7%; gradients ok)
 
 from __future__ import annotations
 
+from engine._version import __version__ as __version__
 from nn import losses, optim
 from nn.boundary import plot_decision_boundary, predict
 from nn.data import make_blobs, make_circles, make_moons, make_spirals

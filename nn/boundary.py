@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from engine import no_grad
+from engine.extras import require_extra
 from nn.tasks import task_named
 
 __all__ = ["predict", "plot_decision_boundary"]
@@ -69,6 +70,7 @@ def plot_decision_boundary(
     matplotlib is imported only now. Points the model gets wrong are drawn with a red ring.
     """
     threshold = task_named(loss).threshold  # before matplotlib: a wrong name is refused at once
+    require_extra("matplotlib", "plot", "plot_decision_boundary")
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
@@ -110,6 +112,8 @@ def plot_decision_boundary(
         )
     right = sum(g == t for g, t in zip(guessed, labels))
     ax.set_title(title if title is not None else f"decision boundary: {right}/{len(labels)} points right")
+    ax.set_xlabel("x[0], the first input")  # the plane the points live on: input 0 across, input 1 up
+    ax.set_ylabel("x[1], the second input")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")

@@ -16,13 +16,14 @@ status: 'ok', 'vanishing' or 'exploding'); this file draws those numbers:
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
 from engine.checks import is_integer, require
 from engine.draw.dot import RANKDIRS, Drawing
-from engine.draw.style import number
+from engine.draw.style import dot_text, html_text
+from engine.extras import require_extra
+from engine.format import format_number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
 
@@ -32,8 +33,11 @@ __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 STATUS_COLORS = {"ok": ("#a6d96a", "#000000"), "vanishing": ("#4575b4", "#ffffff"), "exploding": ("#a50026", "#ffffff")}
 
 
-def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: str = "LR") -> Drawing:
+def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: str = "TB") -> Drawing:
     """A Digraph with one box per layer showing mean and max |grad| and the layer's status.
+
+    Drawn top to bottom by default, input at the top as a network is usually pictured, so even a
+    deep network stays as narrow as a page; `rankdir='LR'` lays it out left to right.
 
     `source` is a model (its current gradients), a list of LayerStats, or a History from `fit`
     (then one row per step in `steps`, default: first, middle and last).
@@ -46,7 +50,9 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
     """
     require(rankdir in RANKDIRS, "rankdir", " or ".join(map(repr, RANKDIRS)), rankdir)
     rows = _rows(source, steps)
-    dot = Drawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
+    graph_attr = {"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"}
+    # the name is the SVG's <title>, the browser tab's text (Graphviz's default is '%3')
+    dot = Drawing(name="gradient flow per layer", filename="Digraph.gv", graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="11", shape="plain")
     dot.attr("edge", dir="back", color="#555555")  # arrows point the way gradients flow
     # dot stacks LR rows bottom-up in the order given: give them last first, so step 0 is on top
@@ -54,7 +60,7 @@ def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: 
     for r, (title, stats) in reversed(numbered) if rankdir == "LR" else numbered:
         row = Drawing(name=f"cluster_{r}") if len(rows) > 1 else dot
         if len(rows) > 1:
-            row.attr(label=title, style="rounded", color="#9e9e9e", fontname="Helvetica", labeljust="l")
+            row.attr(label=dot_text(title), style="rounded", color="#9e9e9e", fontname="Helvetica", labeljust="l")
         row.node(f"in{r}", label="input", shape="plaintext", fontcolor="#616161")
         previous, width = f"in{r}", "1"
         for k, s in enumerate(stats):
@@ -109,18 +115,19 @@ def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[L
 
 
 def _step_title(k: int, losses: Sequence[float]) -> str:
-    return f"step {k}" + (f" (loss {losses[k]:.4g})" if k < len(losses) else "")
+    return f"step {k}" + (f" (loss {format_number(losses[k])})" if k < len(losses) else "")
 
 
 def _layer_label(s: LayerStats, fill: str, ink: str) -> str:
     rows = [
-        f"<B>{html.escape(s.name)}</B>",
-        f"mean |grad| {number(s.mean_abs_grad)}",
-        f"max |grad| {number(s.max_abs_grad)}",
-        f"{html.escape(s.status)}",
+        f"<B>{html_text(s.name)}</B>",
+        f"mean |grad| {format_number(s.mean_abs_grad)}",
+        f"max |grad| {format_number(s.max_abs_grad)}",
+        f"{html_text(s.status)}",
     ]
     cells = "".join(f'<TR><TD><FONT COLOR="{ink}">{row}</FONT></TD></TR>' for row in rows)
-    return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="{fill}">{cells}</TABLE>>'
+    # 5 pt between the text and the box's edge (spacing 3 + padding 2): text never touches it
+    return f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" BGCOLOR="{fill}">{cells}</TABLE>>'
 
 
 def _width(mean_abs_grad: float) -> str:
@@ -140,6 +147,7 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
     """
     if what not in ("grad", "update_ratio"):
         raise ValueError(f"what must be 'grad' or 'update_ratio', got {what!r}")
+    require_extra("matplotlib", "plot", "plot_grad_flow")
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -150,9 +158,12 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
             raise ValueError("plot_grad_flow: the History has no steps recorded")
         names = [s.name for s in per_step[0]]
         steps = range(len(per_step))
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        # one colour per layer along a perceptually ordered map (viridis: dark at the input, yellow at
+        # the output), so a dozen lines stay apart and their order reads off the colour; the legend
+        # names each layer once, the line style (mean solid, max dashed) is in the title
+        colors = plt.get_cmap("viridis")([0.9 * k / max(len(names) - 1, 1) for k in range(len(names))])
         for k, name in enumerate(names):
-            color = colors[k % len(colors)]
+            color = colors[k]
             if what == "grad":
                 ax.plot(steps, [row[k].mean_abs_grad for row in per_step], color=color, label=f"{name} mean")
                 ax.plot(
@@ -180,8 +191,13 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
         ax.bar([i - 0.2 for i in x], [s.max_abs_grad for s in stats], width=0.4, label="max |grad|", color="#fdae61")
         ax.bar([i + 0.2 for i in x], [s.mean_abs_grad for s in stats], width=0.4, label="mean |grad|", color="#4575b4")
         ax.set_xticks(list(x), names)
+        ax.set_xlabel("layer (input side first)")
         ax.set_yscale("log")
         ax.set_ylabel("|grad|")
         ax.set_title("gradient flow: per layer, input side first")
-    ax.legend(fontsize="small", ncol=2)
+        ax.legend(fontsize="small", ncol=2)
+        return ax
+    per_layer = [line for line in ax.get_lines() if not line.get_label().endswith(" max")]
+    labels = [line.get_label().removesuffix(" mean") for line in per_layer]
+    ax.legend(per_layer, labels, fontsize="small", ncol=2 if len(labels) < 10 else 3)
     return ax

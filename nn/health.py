@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from engine import Value
 from engine.checks import is_real, require
+from engine.format import format_number
 from nn.module import as_parameters, is_module
 
 __all__ = [
@@ -64,6 +65,17 @@ class LayerStats:
     grad_norm: float
     weight_norm: float
     status: str
+
+    def __str__(self) -> str:
+        """The layer's health in one line, numbers as every drawing writes them (format_number).
+
+        >>> print(LayerStats("layers.0", 8.31e-05, 0.0002, 0.001, 1.0, "vanishing"))
+        layers.0: mean |grad| 8.310e-05, max |grad| 2.000e-04, grad norm 0.001000, weight norm 1.000 (vanishing)
+        """
+        numbers = [("mean |grad|", self.mean_abs_grad), ("max |grad|", self.max_abs_grad)]
+        numbers += [("grad norm", self.grad_norm), ("weight norm", self.weight_norm)]
+        shown = ", ".join(f"{what} {format_number(x)}" for what, x in numbers)
+        return f"{self.name}: {shown} ({self.status})"
 
 
 def grad_stats(model: object) -> list[LayerStats]:

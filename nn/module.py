@@ -108,6 +108,21 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; returns the module, as in PyTorch.
+
+        A frozen parameter takes no gradient in backward and no optimizer moves it.
+
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> model.layers[0].requires_grad_(False) is model.layers[0]
+        True
+        >>> [p.requires_grad for p in model.parameters()].count(False)
+        9
+        """
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
     def state_dict(self) -> dict[str, float]:
         """{parameter name: its value} — plain floats, ready for JSON."""
         return {name: p.data for name, p in self.named_parameters()}

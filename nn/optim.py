@@ -104,6 +104,8 @@ class SGD(Optimizer):
     def step(self) -> None:
         lr, momentum, decay = self.lr_now(), self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                continue  # frozen: as in PyTorch, not even weight decay moves it
             g = p.grad + decay * p.data if decay else p.grad  # d/dp of (decay/2)·p² is decay·p
             if momentum:
                 v = self.velocity[i]
@@ -158,6 +160,8 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1**t)
         correction2_sqrt = math.sqrt(1 - beta2**t)
         for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                continue  # frozen: as in PyTorch, not even weight decay moves it
             g = p.grad
             if decay:
                 if self.decoupled:

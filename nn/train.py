@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from engine import Value, gc_paused, no_grad
 from engine.checks import is_integer, is_real, require
 from engine.compiler import compile as compile_graph
+from engine.extras import require_extra
+from engine.format import format_number
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
 from nn.optim import SGD
 from nn.tasks import TASKS, Task, class_labels
@@ -44,11 +46,15 @@ class History:
 
     `loss` and `accuracy` (a fraction; nan where the loss has no notion of a class) of the
     batch, `grad_stats` (one `LayerStats` per layer, input side first), `update_ratio` (per layer:
-    log10 of |update| / |weights|, healthy near -3) and the learning rate `lr` used.
+    log10 of |update| / |weights|, healthy near -3) and the learning rate `lr` used. With
+    validation data (`fit(val=...)` or `val_split=`), `val_loss` and `val_accuracy` of the whole
+    validation set, measured with the same weights as that step's `loss`; empty otherwise.
     """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
     grad_stats: list[list[LayerStats]] = field(default_factory=list)
     update_ratio: list[list[float]] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
@@ -66,11 +72,51 @@ class History:
     def __repr__(self) -> str:
         if not self.steps:
             return "History(0 steps)"
-        text = f"History({self.steps} steps: loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}"
+        steps = f"{self.steps} step" + ("s" if self.steps != 1 else "")
+        text = f"History({steps}: loss {format_number(self.loss[0])} -> {format_number(self.loss[-1])}"
         if not math.isnan(self.accuracy[-1]):
             text += f", accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%}"
+        if self.val_loss:
+            text += f"; validation loss {format_number(self.val_loss[-1])}"
+            if not math.isnan(self.val_accuracy[-1]):
+                text += f", accuracy {self.val_accuracy[-1]:.1%}"
         unhealthy = [f"{s.name} {s.status}" for s in self.grad_stats[-1] if s.status != "ok"]
         return text + (f"; gradients: {', '.join(unhealthy)})" if unhealthy else "; gradients ok)")
+
+    def plot(self, ax: object = None) -> object:
+        """Loss (and accuracy, where the loss has classes) against the step, training and
+        validation side by side; needs matplotlib. Returns the axes (an array of two when
+        accuracy is drawn), so a notebook can add to them.
+
+        >>> from nn.module import MLP
+        >>> axes = fit(MLP(2, [4, 1], seed=0), [[0, 1], [1, 0]], [0, 1], steps=3, progress=False).plot()
+        >>> [a.get_ylabel() for a in axes]
+        ['loss', 'accuracy']
+        """
+        if not self.steps:
+            raise ValueError("this History has no steps to plot: fit ran for 0 steps")
+        require_extra("matplotlib", "plot", "History.plot")
+        import matplotlib.pyplot as plt  # imported only now: fit itself needs no matplotlib
+
+        with_accuracy = not all(math.isnan(a) for a in self.accuracy)
+        if ax is None:
+            _, ax = plt.subplots(1, 2 if with_accuracy else 1, figsize=(10 if with_accuracy else 5.5, 3.6))
+        axes = list(ax) if with_accuracy and not hasattr(ax, "plot") else [ax]
+        steps = range(self.steps)
+        series = [("loss", self.loss, self.val_loss), ("accuracy", self.accuracy, self.val_accuracy)]
+        for axis, (name, train, val) in zip(axes, series[: len(axes)]):
+            axis.plot(steps, train, label=f"training {name}", color="tab:blue")
+            if val:
+                axis.plot(steps, val, label=f"validation {name}", color="tab:orange")
+            axis.set_xlabel("step")
+            axis.set_ylabel(name)
+            axis.grid(alpha=0.3)
+            axis.legend()
+        axes[0].set_title("loss per step")
+        if len(axes) > 1:
+            axes[1].set_title("accuracy per step")
+            axes[1].set_ylim(0, 1.02)
+        return axes if len(axes) > 1 else axes[0]
 
 
 def fit(
@@ -85,6 +131,8 @@ def fit(
     seed: int | None = None,
     clip: float | None = None,
     compile: bool = False,
+    val: tuple[Sequence[Sequence[float]], Sequence] | None = None,
+    val_split: float | None = None,
 ) -> History:
     """Train `model` on inputs `X` and labels `y` for `steps` steps; return a History.
 
@@ -109,6 +157,11 @@ def fit(
     `loss` may use its labels any way (as indices, say), so there each label pattern is traced
     anew: with mini-batches, compile=False is faster.
 
+    Validation: `val=(X_val, y_val)`, or `val_split=0.2` to hold out that fraction of X, y (drawn
+    by a generator seeded by `seed`; the rest is trained on). Each step then also records the
+    loss and accuracy of the whole validation set, without recording a graph, in
+    `History.val_loss` and `val_accuracy`, and the progress bar shows them.
+
     A loss that becomes nan or inf stops training with FloatingPointError naming the step.
     """
     if not callable(model):
@@ -125,7 +178,11 @@ def fit(
     )
     clips = "None or a number > 0 (the largest gradient norm allowed)"
     require(clip is None or (is_real(clip) and clip > 0), "clip", clips, clip)
+    X, y, X_val, y_val = _validation(X, y, val, val_split, seed)
+    if batch_size is not None and batch_size > len(X):
+        raise ValueError(f"batch_size={batch_size} is more than the {len(X)} samples left to train on after val_split")
     task, loss_fn, targets, accuracy = _task(loss, y)
+    val_targets = task.targets(y_val) if task is not None and y_val else y_val
     prediction = task.prediction if task is not None else _as_is  # one sample's output as the loss takes it
     params = model.parameters()
     if optimizer is None:
@@ -158,6 +215,11 @@ def fit(
                     f"the loss became {value} at step {k}: training diverged; "
                     f"try a smaller learning rate, or clip=1.0 to cap the gradient norm"
                 )
+            if X_val:  # the same weights as this step's loss, before the optimizer moves them
+                with no_grad():
+                    val_preds = [prediction(model(x)) for x in X_val]
+                    history.val_loss.append(loss_fn(val_preds, val_targets).data)
+                history.val_accuracy.append(accuracy(val_preds, val_targets))
             lr = optimizer.lr_now() if hasattr(optimizer, "lr_now") else math.nan
             if compiled is None:
                 model.zero_grad()
@@ -172,9 +234,13 @@ def fit(
             history.accuracy.append(accuracy(preds, wanted))
             history.lr.append(lr)
             preds = batch_loss = None  # the graph goes now, while the collector is off: none of it is left to scan
-        shown = {"loss": f"{value:.4f}"}
+        shown = {"loss": format_number(value)}  # 4 significant digits: a small loss never reads 0.0000
         if not math.isnan(history.accuracy[-1]):  # nan for a regression loss: nothing to show
             shown["accuracy"] = f"{history.accuracy[-1]:.1%}"
+        if X_val:
+            shown["val_loss"] = format_number(history.val_loss[-1])
+            if not math.isnan(history.val_accuracy[-1]):
+                shown["val_accuracy"] = f"{history.val_accuracy[-1]:.1%}"
         bar.set_postfix(shown, refresh=False)
     bar.close()
     return history
@@ -267,6 +333,33 @@ def _update_ratio(before: list[float], group: list[Value]) -> float:
     if step == 0:
         return -math.inf
     return math.log10(step / size) if size > 0 else math.inf
+
+
+def _validation(X: list, y: list, val: object, val_split: object, seed: int | None) -> tuple[list, list, list, list]:
+    """(X, y) to train on and (X_val, y_val) to validate on, from fit's `val` or `val_split`."""
+    if val is not None and val_split is not None:
+        raise ValueError("fit: give val=(X_val, y_val) or val_split=, not both")
+    if val is not None:
+        if not (isinstance(val, (tuple, list)) and len(val) == 2):
+            raise TypeError(f"fit: val must be a pair (X_val, y_val), got {type(val).__name__}")
+        X_val, y_val = list(val[0]), list(val[1])
+        if len(X_val) != len(y_val) or not X_val:
+            raise ValueError(
+                f"fit: val has {len(X_val)} samples and {len(y_val)} labels; they must match, and not be 0"
+            )
+        return X, y, X_val, y_val
+    if val_split is None:
+        return X, y, [], []
+    require(is_real(val_split) and 0 < val_split < 1, "val_split", "a fraction between 0 and 1 (e.g. 0.2)", val_split)
+    held = round(len(X) * val_split)
+    if not 1 <= held < len(X):
+        raise ValueError(
+            f"fit: val_split={val_split} of {len(X)} samples holds out {held}; leave at least 1 on each side"
+        )
+    order = list(range(len(X)))
+    random.Random(seed).shuffle(order)
+    kept, out = sorted(order[held:]), sorted(order[:held])
+    return [X[i] for i in kept], [y[i] for i in kept], [X[i] for i in out], [y[i] for i in out]
 
 
 def _task(loss: object, y: list) -> tuple[Task | None, LossFunction, list, Callable[[list, list], float]]:

@@ -112,7 +112,6 @@ print(history)
 fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4))
 nn.plot_grad_flow(history, ax=left)
 nn.plot_grad_flow(history, ax=right, what="update_ratio")
-left.legend(fontsize="x-small", ncol=2)
 plt.tight_layout()
 plt.show()
 

@@ -91,6 +91,8 @@ def as_notebook(percent_text: str) -> str:
 
     notebook = jupytext.reads(percent_text, fmt="py:percent")
     notebook.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    for i, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{i}"  # fixed ids, so running `make exercises` again changes nothing
     return nbformat.writes(notebook) + "\n"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -39,7 +38,7 @@ def test_frames_run_from_all_pending_to_all_final_with_one_highlighted_node_per_
     assert len(svgs) == len(captions) == 6  # step 0, then one step per op node (the root's included)
     assert grad_texts(svgs[0]) == ["grad pending"] * 10
     assert not any("pending" in t for t in grad_texts(svgs[-1]))
-    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    assert "grad -1.500" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
     assert current_boxes(svgs[0]) == []
     highlighted = [current_boxes(svg) for svg in svgs[1:]]
     assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
@@ -78,12 +77,12 @@ def test_an_nn_neurons_frames_step_through_its_products_and_sums_and_end_with_th
     assert len(svgs) == 6  # step 0, then tanh, the two + and the two * parts of w·x+b
     plain_svgs, _ = backward_frames(lecture_neuron()[0])
     assert sorted(grad_texts(svgs[-1])) == sorted(grad_texts(plain_svgs[-1]))
-    assert "grad -1.5000" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
+    assert "grad -1.500" in grad_texts(svgs[-1])  # d o/d x1 = w1 (1 - tanh(n)^2), by hand
     highlighted = [current_boxes(svg) for svg in svgs[1:]]
     assert all(len(h) == 1 for h in highlighted) and len({h[0] for h in highlighted}) == 5
     # drawn fused, the whole w·x+b is one step
     fused, fused_captions = backward_frames(nn_lecture_neuron(), expand=False)
-    assert len(fused) == 3 and fused_captions[2].startswith("step 2 of 2: the w·x+b node")
+    assert len(fused) == 3 and fused_captions[2].startswith("step 2 of 2: n5 (the w·x+b node, data 0.8814)")
     assert len(grad_texts(fused[-1])) == 7 and set(grad_texts(fused[-1])) == set(grad_texts(svgs[-1]))
 
 
@@ -111,7 +110,8 @@ def test_rendering_frames_without_graphviz_says_how_to_install_it(monkeypatch, t
 def test_the_html_file_holds_every_frame_and_loads_nothing_from_the_network(tmp_path, lecture_neuron):
     path = backward_animation(lecture_neuron()[0], tmp_path / "walk.html", color_by="grad")
     page = path.read_text(encoding="utf-8")
-    assert page.count("<svg") == 6
+    assert page.count("<svg") == 1  # one drawing; the steps are changes to it
+    assert page.count('class="node value') == 10
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script src" not in page and "@import" not in page
 
@@ -176,26 +176,103 @@ def test_the_player_loads_offline_without_errors_and_the_slider_moves_the_highli
     assert all(url.startswith("file://") for url in requests)
 
 
+def _drawn_grads(page) -> dict[str, str]:
+    return page.evaluate(
+        """Object.fromEntries(Array.from(document.querySelectorAll('#stage g.node.value')).map(
+            g => [g.querySelector('title').textContent,
+                  Array.from(g.querySelectorAll('text')).find(t => t.textContent.startsWith('grad')).textContent]))"""
+    )
+
+
+def _mlp_loss():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    X, y = nn.make_moons(4, seed=0)
+    loss = sum((model(x) - t) ** 2 for x, t in zip(X, y))
+    loss.backward()
+    return loss
+
+
+@needs_dot
+def test_the_keys_jump_and_after_the_last_step_every_drawn_gradient_is_the_values_grad(browser_page, tmp_path):
+    from engine.draw.dot import _graph_to_draw
+    from engine.format import format_number
+
+    loss = _mlp_loss()
+    page = browser_page
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    path = backward_animation(loss, tmp_path / "walk.html", progress=False)
+    page.goto(path.as_uri())
+    total = int(page.text_content("#counter").rsplit(" ", 1)[1])
+    assert total > 100
+    page.keyboard.press("End")
+    assert page.text_content("#counter") == f"step {total} of {total}"
+    assert page.text_content("#caption").startswith(f"step {total} of {total}: ")
+    # what the page shows is what backward left in every node (the parts' shares by the chain rule)
+    graph = _graph_to_draw(loss, True, False)
+    drawn = _drawn_grads(page)
+    expected = {f"n{i}": f"grad {format_number(g)}" for i, g in enumerate(graph.grads) if f"n{i}" in drawn}
+    assert len(expected) == len(drawn) > 50 and drawn == expected
+    notes = page.evaluate(
+        "Array.from(document.querySelectorAll('#stage g.summary text')).map(t => t.textContent)"
+        ".filter(t => t.endsWith('gradients final'))"
+    )
+    assert notes and all(re.fullmatch(r"([\d,]+) of \1 gradients final", note) for note in notes), notes
+    page.keyboard.press("Home")
+    assert page.text_content("#counter") == f"step 0 of {total}"
+    assert set(_drawn_grads(page).values()) == {"grad pending"}
+    page.keyboard.press("PageDown")
+    tenth = round(total / 10)
+    assert page.text_content("#counter") == f"step {tenth} of {total}"
+    page.keyboard.press("PageDown")
+    page.keyboard.press("PageUp")
+    assert page.text_content("#counter") == f"step {tenth} of {total}"
+    assert page.evaluate("document.querySelectorAll('#stage g.node.value.current').length") == 1
+    assert problems == []
+
+
+@needs_dot
+def test_stepping_back_shows_what_stepping_forward_showed(browser_page, tmp_path, lecture_neuron):
+    page = browser_page
+    path = backward_animation(lecture_neuron()[0], tmp_path / "walk.html", color_by="grad")
+    page.goto(path.as_uri())
+    forward = []
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+        forward.append((_drawn_grads(page), _highlighted(page), page.text_content("#caption")))
+    page.keyboard.press("End")
+    backward = []
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+        backward.append((_drawn_grads(page), _highlighted(page), page.text_content("#caption")))
+    assert backward == forward[3::-1]
+    assert page.evaluate("document.querySelectorAll('#stage g.edge.fed').length") >= 2
+
+
+@needs_dot
+def test_the_file_holds_one_drawing_so_a_big_walk_stays_small(tmp_path):
+    loss = _mlp_loss()
+    one = draw_dot_svg_size(loss)
+    path = backward_animation(loss, tmp_path / "walk.html", progress=False)
+    # one drawing plus a few hundred bytes per step (the old player held a full SVG per step: 99 MB)
+    assert path.stat().st_size < one + 1_000 * 300
+
+
+def draw_dot_svg_size(root) -> int:
+    from engine import draw_dot
+
+    return len(draw_dot(root, step=0, title="").pipe("svg"))
+
+
 # --- in a notebook -----------------------------------------------------------------------------
 
 
 @needs_dot
-def test_the_notebook_widget_shows_the_frame_the_slider_points_at(lecture_neuron):
-    pytest.importorskip("ipywidgets")
-    svgs, captions = backward_frames(lecture_neuron()[0])
-    box = backward_widget(lecture_neuron()[0])
-    controls, caption, picture = box.children
-    _, slider = controls.children
-    assert (slider.min, slider.max) == (0, 5)
-    slider.value = 3
-    assert picture.value == svgs[3] and caption.value == captions[3]
-
-
-@needs_dot
-def test_without_ipywidgets_the_notebook_gets_the_html_player_inline(monkeypatch, lecture_neuron):
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import now raises ImportError
+def test_the_notebook_view_is_the_html_player_inline(lecture_neuron):
     shown = backward_widget(lecture_neuron()[0])._repr_html_()
-    assert shown.startswith("<iframe srcdoc=") and shown.count("&lt;svg") == 6
+    assert shown.startswith("<iframe srcdoc=") and shown.count("&lt;svg") == 1
+    assert shown.count("&quot;caption&quot;:") == 6  # step 0 and its five steps, as changes
 
 
 def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_path(tmp_path, monkeypatch):
@@ -210,3 +287,20 @@ def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_p
         backward_animation(y, tmp_path / "missing" / "walk.html")
     with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
         backward_animation(y, tmp_path)
+
+
+def test_the_one_pass_walk_gives_every_step_exactly_as_replaying_it_from_the_start():
+    from engine.draw.dot import _grad_text, _graph_to_draw
+    from engine.draw.walkthrough import replay_backward, walk_through
+
+    graph = _graph_to_draw(_mlp_loss(), True, False)
+    order, parents = graph.order, graph.parents
+    for walk in walk_through(order, parents):
+        again = replay_backward(order, parents, walk.step, _grad_text)
+        assert (walk.current, walk.fed, walk.grads, walk.status) == (
+            again.current,
+            again.fed,
+            again.grads,
+            again.status,
+        )
+    assert walk.step == walk.total and walk.grads == pytest.approx(graph.grads, rel=1e-12, abs=1e-15)

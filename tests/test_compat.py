@@ -7,11 +7,14 @@ changed (and PyTorch in float64). The lecture's code uses the node's private-loo
 
 from __future__ import annotations
 
+import html
 import math
+import re
 
 import pytest
 
-from engine import Value
+from engine import Value, topological_order
+from engine.ops import UserOp
 
 # --- micrograd's test suite, against PyTorch ---------------------------------------------------
 
@@ -329,3 +332,143 @@ def test_fused_must_be_a_bool():
 
     with pytest.raises(TypeError, match="fused must be True or False"):
         nn.Neuron(2, fused="no")
+
+
+# --- micrograd's engine re-typed by a learner on top of chainrule's Value ------------------------
+
+
+class LearnerValue(Value):
+    """micrograd 0.1.0's ops as a learner types them: the constructor and a `_backward` closure."""
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else LearnerValue(other)
+        out = LearnerValue(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else LearnerValue(other)
+        out = LearnerValue(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):
+        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+        out = LearnerValue(self.data**other, (self,), f"**{other}")
+
+        def _backward():
+            self.grad += (other * self.data ** (other - 1)) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = LearnerValue(0 if self.data < 0 else self.data, (self,), "ReLU")
+
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    # the lecture's additions
+    def tanh(self):
+        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
+        out = LearnerValue(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = LearnerValue(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+
+def test_micrograds_engine_retyped_with_closures_gives_micrograds_numbers():
+    micrograd = pytest.importorskip("micrograd.engine")
+    for build in (_sanity_check, _more_ops):
+        ours = [LearnerValue(-4.0), LearnerValue(2.0)][: 1 if build is _sanity_check else 2]
+        theirs = [micrograd.Value(v.data) for v in ours]
+        out, expected = build(*ours), build(*theirs)
+        out.backward()
+        expected.backward()
+        # every op is the learner's closure: the graph records no built-in op
+        assert all(isinstance(v._primitive, UserOp) for v in topological_order(out) if not v.is_leaf)
+        # the same operations; only the order in which gradients are summed may differ (micrograd
+        # walks _prev, a set, in an order that changes from run to run), so equal to rounding
+        assert out.data == expected.data
+        assert [v.grad for v in ours] == pytest.approx([v.grad for v in theirs], rel=1e-13)
+
+
+def _closure_neuron(second_version):
+    x1, x2 = LearnerValue(2.0, label="x1"), LearnerValue(0.0, label="x2")
+    w1, w2 = LearnerValue(-3.0, label="w1"), LearnerValue(1.0, label="w2")
+    b = LearnerValue(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    if second_version:  # tanh spelled out with exp, ** and /, as the lecture's second pass does
+        e = (2 * n).exp()
+        o = (e - 1) / (e + 1)
+    else:
+        o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o, (x1, w1, x2, w2)
+
+
+@pytest.mark.parametrize("second_version", [False, True], ids=["tanh", "exp-pow-div"])
+def test_the_lectures_closure_ops_give_the_lectures_numbers_and_drawing(second_version):
+    pytest.importorskip("graphviz")
+    from engine import draw_dot
+
+    o, (x1, w1, x2, w2) = _closure_neuron(second_version)
+    assert all(isinstance(v._primitive, UserOp) for v in topological_order(o) if not v.is_leaf)
+    # the lecture: o = 0.7071, and x1, w1, x2, w2 get -1.5, 1.0, 0.5, 0.0
+    assert o.data == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    assert (x1.grad, w1.grad, x2.grad, w2.grad) == pytest.approx((-1.5, 1.0, 0.5, 0.0), abs=1e-9)
+    svg = draw_dot(o).pipe(format="svg").decode()
+    texts = [html.unescape(t).strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    ops_drawn = {t for t in texts if t in {"+", "*", "tanh", "exp", "**-1"}}
+    assert ops_drawn == ({"+", "*", "exp", "**-1"} if second_version else {"+", "*", "tanh"})
+    for label in ("x1", "w1", "x2", "w2", "b", "n", "o"):
+        assert label in texts, label
+    assert any("-1.5" in t for t in texts) and any("0.7071" in t for t in texts)

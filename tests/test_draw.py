@@ -12,6 +12,7 @@ import pytest
 
 from engine import Primitive, Value, grad, no_grad, scope, topological_order
 from engine.draw.dot import GraphvizNotFoundError, draw_dot
+from engine.format import format_number
 from engine.ops import examples
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
@@ -69,11 +70,11 @@ def test_lecture_neuron_boxes_show_label_data_and_grad_like_the_notebook(lecture
     o.backward()
     svg = render(draw_dot(o))
     # by hand: do/dn = 1 - tanh(n)^2 = 0.5; do/dx1 = w1 * 0.5; do/dw1 = x1 * 0.5
-    assert texts(box_with(svg, "o")) == ["o", "data 0.7071", "grad 1.0000"]
+    assert texts(box_with(svg, "o")) == ["o", "data 0.7071", "grad 1.000"]
     assert texts(box_with(svg, "n")) == ["n", "data 0.8814", "grad 0.5000"]
-    assert texts(box_with(svg, "x1")) == ["x1", "data 2.0000", "grad -1.5000"]
-    assert texts(box_with(svg, "w1")) == ["w1", "data -3.0000", "grad 1.0000"]
-    assert texts(box_with(svg, "w2")) == ["w2", "data 1.0000", "grad 0.0000"]
+    assert texts(box_with(svg, "x1")) == ["x1", "data 2.000", "grad -1.500"]
+    assert texts(box_with(svg, "w1")) == ["w1", "data -3.000", "grad 1.000"]
+    assert texts(box_with(svg, "w2")) == ["w2", "data 1.000", "grad 0"]  # exactly zero reads 0, not 0.0000
 
 
 @needs_dot
@@ -109,7 +110,7 @@ def test_node_ids_are_positions_in_the_walk_so_the_same_graph_built_twice_draws_
     source = draw_dot(o).source
     for i, v in enumerate(topological_order(o)):
         box = re.search(rf"^\s*n{i} \[label=(.*)$", source, re.M).group(1)
-        assert f"data {v.data:.4f}" in box
+        assert f"data {format_number(v.data)}" in box
         assert (f"\to{i} [" in source) == bool(v.op)
 
 
@@ -162,14 +163,14 @@ def test_options_outside_what_is_accepted_are_refused_with_what_was_given(lectur
 def test_labels_with_markup_characters_are_drawn_as_written():
     a = Value(1.0, label="a<b & c>")
     svg = render(draw_dot(a * 2))
-    assert ["a<b & c>", "data 1.0000", "grad pending"] in [texts(g) for g in groups(svg, "value")]
+    assert ["a<b & c>", "data 1.000", "grad pending"] in [texts(g) for g in groups(svg, "value")]
 
 
-def test_numbers_too_small_or_too_large_for_four_decimals_switch_to_scientific():
+def test_numbers_outside_a_thousandth_to_ten_thousand_switch_to_scientific():
     tiny = Value(3e-9, label="tiny")
     source = draw_dot(tiny * 1e7, backward_done=True).source
     assert "data 3.000e-09" in source and "data 3.000e-02" not in source
-    assert "data 0.0300" in source
+    assert "data 0.03000" in source
 
 
 # --- check=True ----------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def test_check_marks_in_red_the_op_whose_derivative_rule_is_wrong_and_only_that_
     assert [texts(g)[0] for g in bad] == ["cube_wrong"]
     assert "#cb181d" in {shape.get("stroke") for shape in bad[0].iter()}
     # the box says what disagrees: the rule gives 2 * 1.5^2 = 4.5, the slope is 3 * 1.5^2 = 6.75
-    assert any("rule 4.5000" in t and "slope 6.7500" in t for t in texts(bad[0]))
+    assert any("rule 4.500" in t and "slope 6.750" in t for t in texts(bad[0]))
     assert "1 of 4 ops" in " ".join(texts(svg))
 
 
@@ -225,7 +226,7 @@ def test_values_made_in_nested_scopes_are_drawn_in_nested_clusters_titled_with_t
     (ox0, oy0, ox1, oy1), (ix0, iy0, ix1, iy1) = _bbox(clusters["layers"]), _bbox(clusters["layers.1"])
     assert ox0 <= ix0 and ix1 <= ox1 and oy0 <= iy0 and iy1 <= oy1
     source = draw_dot(_layered_graph()).source
-    block = source[source.index('subgraph "cluster_layers.1"') :]
+    block = source[source.index('label="layers.1"') :]
     assert "<B>w0</B>" in block and "<B>b</B>" in block
 
 
@@ -359,9 +360,11 @@ def test_micrograd_demo_loss_built_with_nn_draws_as_module_boxes_within_the_budg
     assert len(groups(svg, "value")) + len(groups(svg, "op")) + len(summaries) <= 250
     shown, said_total, hidden, _, folded = _caption_numbers(svg)
     assert said_total == total and shown + hidden + folded == total
-    assert f"counting fused nodes ({len(fused):,} w·x+b) as their parts: {len(graph):,} nodes in the graph itself" in (
-        " ".join(texts(svg))
-    )
+    # the footer is one line; what the count counts is the drawing's tooltip
+    footer = [t for t in texts(svg) if t.startswith("showing")]
+    assert len(footer) == 1 and footer[0].startswith(f"showing {shown:,} of {total:,} nodes · {hidden:,} more in the ")
+    note = f"{total:,} nodes counting fused nodes ({len(fused):,} w·x+b) as their parts; {len(graph):,} in the graph"
+    assert any(a.get(XLINK_TITLE, "").startswith(note) for a in svg.iter(f"{SVG}a"))
     assert {"layers.0", "layers.1"} <= {texts(g)[0] for g in groups(svg, "cluster")}
     # drawn fused, the drawing counts the graph's own nodes
     svg = render(draw_dot(loss, max_nodes=250, expand=False))
@@ -422,10 +425,10 @@ def test_a_gradient_that_still_waits_for_other_uses_shows_as_a_partial_sum():
     c = b + a  # a is used twice: by the * (as both operands) and by the +
     c.label = "c"
     svg = render(draw_dot(c, step=1))
-    assert "grad 1.0000 (so far)" in texts(box_with(svg, "a"))
+    assert "grad 1.000 (so far)" in texts(box_with(svg, "a"))
     svg = render(draw_dot(c, step=99))
     c.backward()  # the engine's own backward, a different code path, agrees with the finished walk
-    assert f"grad {a.grad:.4f}" in texts(box_with(svg, "a")) and a.grad == pytest.approx(7.0)
+    assert "grad 7.000" in texts(box_with(svg, "a")) and a.grad == pytest.approx(7.0)
 
 
 @needs_dot
@@ -462,7 +465,8 @@ def plain_lecture_neuron():
 
 def op_results(svg: ET.Element) -> list[tuple[str, tuple[str, ...]]]:
     """Each op node with the texts of the box it makes, sorted: what a reader compares by eye."""
-    boxes = {title(g): texts(g) for g in groups(svg, "value")}
+    # an unlabelled box's name (n12) is its place among the drawn nodes, which parts shift: not compared
+    boxes = {title(g): [t for t in texts(g) if not re.fullmatch(r"n\d+", t)] for g in groups(svg, "value")}
     ops = {title(g): texts(g)[0] for g in groups(svg, "op")}
     made = [title(g).replace("&#45;&gt;", "->").split("->") for g in groups(svg, "edge")]
     return sorted((ops[tail], tuple(boxes[head])) for tail, head in made if tail in ops)
@@ -487,10 +491,10 @@ def test_an_nn_neuron_is_drawn_as_micrograds_products_and_sums_with_the_numbers_
     # by hand: w0*x0 = -6, b + w0*x0 = 0.8814 (= n, as w1*x1 = 0); every part's grad is
     # d o/d n = 1 - tanh(n)^2 = 0.5, and d o/d x0 = w0 * 0.5 = -1.5
     products = [box for op, box in op_results(drawn) if op == "*"]
-    assert ("data -6.0000", "grad 0.5000") in products and ("data 0.0000", "grad 0.5000") in products
+    assert ("data -6.000", "grad 0.5000") in products and ("data 0", "grad 0.5000") in products
     sums = [box for op, box in op_results(drawn) if op == "+"]
     assert sums == [("data 0.8814", "grad 0.5000")] * 2
-    assert texts(box_with(drawn, "x0")) == ["x0", "data 2.0000", "grad -1.5000"]
+    assert texts(box_with(drawn, "x0")) == ["x0", "data 2.000", "grad -1.500"]
     assert len(groups(drawn, "part")) == 2 * 4  # four parts, each a box and an op node
 
 
@@ -505,7 +509,7 @@ def test_the_parts_gradients_follow_the_chain_rule_from_the_fused_nodes_gradient
     drawn, oracle = render(draw_dot(loss)), render(draw_dot(plain_loss))
     assert op_results(drawn) == op_results(oracle)
     share = 6 * o.data * (1 - o.data**2)
-    assert sum(f"grad {share:.4f}" in box for op, box in op_results(drawn) if op in "*+") == 4
+    assert sum(f"grad {format_number(share)}" in box for op, box in op_results(drawn) if op in "*+") == 4
 
     # a fused a*b*c: the part a*b gets d(abc)/d(ab) = c times the fused node's gradient
     a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(0.5, label="c")
@@ -516,7 +520,7 @@ def test_the_parts_gradients_follow_the_chain_rule_from_the_fused_nodes_gradient
     plain_y.backward()
     drawn, oracle = render(draw_dot(y)), render(draw_dot(plain_y))
     assert op_results(drawn) == op_results(oracle)
-    assert ("*", ("data -6.0000", "grad 2.0000")) in op_results(drawn)  # c × 4, by hand
+    assert ("*", ("data -6.000", "grad 2.000")) in op_results(drawn)  # c × 4, by hand
 
 
 fused_product = Primitive(
@@ -538,7 +542,7 @@ def test_expand_false_draws_the_fused_neuron_as_one_box_with_all_its_inputs():
         for t in (title(g).replace("&#45;&gt;", "->") for g in groups(svg, "edge"))
         if t.startswith(f"{fused}->")
     )
-    assert [texts(g) for g in groups(svg, "value") if title(g) == made] == [["data 0.8814", "grad 0.5000"]]
+    assert [texts(g) for g in groups(svg, "value") if title(g) == made] == [[made, "data 0.8814", "grad 0.5000"]]
     assert not groups(svg, "part")
 
 
@@ -565,7 +569,7 @@ def test_parts_drawn_inside_no_grad_or_another_scope_still_show_and_keep_the_neu
     expected = draw_dot(y).source
     with no_grad(), scope("elsewhere"):
         assert draw_dot(y).source == expected
-    assert "elsewhere" not in expected and "cluster_layers.0.neurons.1" in expected
+    assert "elsewhere" not in expected and 'label="layers.0.neurons.1"' in expected
 
 
 @needs_dot
@@ -603,7 +607,7 @@ def test_check_verifies_the_parts_and_keeps_a_fused_node_whose_own_rule_is_wrong
     svg = render(draw_dot(y, check=True))
     bad = groups(svg, "mismatch")
     assert [texts(g)[0] for g in bad] == ["fma_wrong"]
-    assert any("input 1" in t and "rule 5.0000" in t and "slope 2.0000" in t for t in texts(bad[0]))
+    assert any("input 1" in t and "rule 5.000" in t and "slope 2.000" in t for t in texts(bad[0]))
 
 
 def _fma_parts(a, b, c):
@@ -694,7 +698,7 @@ def test_building_needs_no_graphviz_but_rendering_without_it_says_how_to_install
 def test_two_boxes_that_both_read_one_share_a_colour():
     from engine.draw.style import grad_color
 
-    # 1 - 4e-16 prints as 1.0000 like 1.0 itself, so it is coloured like it
+    # 1 - 4e-16 prints as 1.000 like 1.0 itself, so it is coloured like it
     assert grad_color(0.9999999999999996) == grad_color(1.0) == grad_color(-1.0)
     assert grad_color(0.5) != grad_color(2.0)
 
@@ -744,3 +748,201 @@ def test_a_big_graph_built_without_scopes_is_boxed_by_the_terms_of_its_sums():
     titles = [texts(g)[0] for g in summaries]
     assert sum(t.startswith("sum1.term") for t in titles) >= 5, titles  # one box per sample's own nodes
     assert any("scopes)" in t for t in titles)  # the rest of the samples grouped in one box
+
+
+# --- hostile strings: whatever a label, scope or title holds, dot draws it as written ------------
+
+# Each has broken (or could break) a DOT file or an HTML-like label: escString backslashes, a quote,
+# a string shaped like an HTML label, markup, characters XML refuses, terminal escapes, DOT syntax.
+HOSTILE = [
+    "\\",
+    "ends in \\",
+    "two \\\\",
+    "\\l left",
+    "\\N and \\G",
+    'quote \\" after a backslash',
+    '"',
+    'say "hi"',
+    "<b>bold</b>",
+    "<>",
+    "<",
+    "a > b",
+    "<<TABLE><TR><TD>x</TD></TR></TABLE>>",
+    "&amp; & &#0;",
+    "nul\x00byte",
+    "esc\x1b[31mred",
+    "\x1b]0;title\x07",
+    "tab\tand\nnewline\r",
+    "del\x7f and \x85",
+    "]]> --> /* */ //",
+    "{a|b} | <port>",
+    "a; b -> c [label=x]",
+    "lone \ud800 surrogate",
+    "not a char \ufffe\uffff",
+    "right-to-left \u202e override",
+    "%3",
+    "é ünïcödé 中文 😀",
+    "x" * 300,
+]
+
+
+def shown_as(s: str) -> str:
+    """What a person should read: the string itself, with each unprintable character as Python
+    writes it in a repr (\\x1b, \\n, \\ud800), so nothing invisible or terminal-controlling is drawn."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def all_text(svg: ET.Element) -> str:
+    return "\n".join(t.text.replace("\xa0", " ") for t in svg.iter(f"{SVG}text") if t.text)
+
+
+@needs_dot
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(s)[:24] for s in HOSTILE])
+def test_a_hostile_label_scope_or_title_is_drawn_as_written(hostile):
+    with scope(hostile):
+        a = Value(2.0, label=hostile)
+        y = a * 3.0
+    y.label = hostile
+    y.backward()
+    svg = render(draw_dot(y, title=hostile))
+    boxes = [texts(g) for g in groups(svg, "value")]
+    assert [shown_as(hostile), "data 2.000", "grad 3.000"] in boxes
+    assert [texts(g)[0] for g in groups(svg, "cluster")] == [shown_as(hostile)]
+    assert shown_as(hostile) in all_text(svg).splitlines()  # the caption
+    # the browser tab names the drawing by its title
+    assert svg.find(f"{SVG}g/{SVG}title").text == shown_as(hostile)
+
+
+@needs_dot
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(s)[:24] for s in HOSTILE])
+def test_a_hostile_scope_folded_into_a_summary_box_is_drawn_as_written(hostile):
+    terms = []
+    for k in range(40):
+        with scope(hostile), scope(f"{k}"):
+            terms.append(Value(float(k)) * Value(2.0) + 1.0)
+    svg = render(draw_dot(sum(terms), max_nodes=20))
+    summaries = [texts(g) for g in groups(svg, "summary")]
+    assert summaries and all(shown_as(hostile) in "\n".join(t) for t in summaries)
+
+
+@needs_dot
+def test_hostile_layer_names_in_a_gradient_flow_drawing_are_drawn_as_written():
+    nn = pytest.importorskip("nn")
+    stats = [nn.LayerStats(name, 0.1 * (k + 1), 0.2, 0.3, 1.0, "ok") for k, name in enumerate(HOSTILE)]
+    svg = render(nn.draw_grad_flow(stats))
+    assert [texts(g)[0] for g in groups(svg, "layer")] == [shown_as(name) for name in HOSTILE]
+
+
+# --- legible by default ------------------------------------------------------------------------------
+
+
+def _width(svg: ET.Element) -> float:
+    return float(svg.get("width").removesuffix("pt"))
+
+
+@needs_dot
+def test_a_drawing_too_wide_for_a_screen_left_to_right_is_drawn_the_narrower_way(lecture_neuron):
+    o, _ = lecture_neuron()
+    o.backward()
+    lr, tb = render(draw_dot(o, rankdir="LR")), render(draw_dot(o, rankdir="TB"))
+    assert _width(lr) > 620  # the lecture's neuron left to right: wider than a README column
+    assert _width(render(draw_dot(o))) == min(_width(lr), _width(tb)) == _width(tb)
+
+
+@needs_dot
+def test_a_drawing_that_fits_stays_left_to_right_like_micrograds():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    svg = render(draw_dot(c))
+    assert _width(svg) <= 620 and "rankdir=LR" in draw_dot(c).source
+
+
+@needs_dot
+def test_a_long_step_caption_wraps_instead_of_widening_the_drawing(lecture_neuron):
+    o, _ = lecture_neuron()
+    svg = render(draw_dot(o, step=3))
+    caption = [t for t in texts(svg) if t.startswith("step 3 of")]
+    assert caption and max(len(t) for t in texts(svg)) <= 100
+
+
+@needs_dot
+def test_the_browser_tab_shows_the_roots_label_or_the_expression_it_computes(lecture_neuron):
+    o, v = lecture_neuron()
+    assert render(draw_dot(o)).find(f"{SVG}g/{SVG}title").text == "o"
+    n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
+    assert render(draw_dot(n.tanh())).find(f"{SVG}g/{SVG}title").text == "tanh(x1*w1 + x2*w2 + b)"
+    assert render(draw_dot((v["x1"] + v["w1"]) * v["b"])).find(f"{SVG}g/{SVG}title").text == "(x1 + w1)*b"
+    quotient = (v["x1"] - v["w1"]) / (v["x2"] ** 2 + v["b"])  # built as a + b*(-1) and a * b**-1
+    assert render(draw_dot(quotient)).find(f"{SVG}g/{SVG}title").text == "(x1 - w1)/(x2**2 + b)"
+
+
+def _scoped_sum(scale: float, n: int = 12) -> Value:
+    # n modules whose every node gets the same gradient: 1 × scale (d loss / d each term)
+    terms = []
+    for k in range(n):
+        with scope("layers"), scope(f"{k}"):
+            terms.append(Value(float(k)) + Value(1.0) + Value(2.0))
+    loss = sum(terms) * scale
+    loss.backward()
+    return loss
+
+
+@needs_dot
+@pytest.mark.parametrize(("scale", "fill"), [(1.0, "#fdae61"), (1e-5, "#4575b4")])
+def test_summary_boxes_are_coloured_on_the_nodes_grad_scale_and_the_legend_says_how(scale, fill):
+    svg = render(draw_dot(_scoped_sum(scale), color_by="grad", max_nodes=20))
+    boxes = groups(svg, "summary")
+    assert boxes and all(fills(g) == {fill} for g in boxes)  # every node inside has |grad| = scale
+    assert all(f"mean |grad| {format_number(scale)}" in texts(g) for g in boxes)
+    assert "dashed boxes: mean |grad| inside" in texts(groups(svg, "legend")[0])
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_summary_boxes_are_laid_out_in_the_order_of_their_module_index(rankdir):
+    svg = render(draw_dot(_scoped_sum(1.0), max_nodes=20, rankdir=rankdir))
+    boxes = groups(svg, "summary")
+    where = {texts(g)[0]: (float(g.find(f"{SVG}text").get("x")), float(g.find(f"{SVG}text").get("y"))) for g in boxes}
+    singles = sorted((int(t[7:]), xy) for t, xy in where.items() if t[7:].isdigit())  # layers.k
+    assert len(singles) >= 5  # the first boxes stand alone, the rest share one box after them
+    # in reading order: rows of boxes left to right, then the next row down, in TB; top-down in LR
+    along = [(xy[1], xy[0]) if rankdir == "TB" else xy[1] for _, xy in singles]
+    assert along == sorted(along)
+
+
+# --- the README's pictures: made by docs/images.py, readable at a README's width ----------------------
+
+
+def _docs_pictures():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "images.py"
+    spec = importlib.util.spec_from_file_location("docs_images", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_dot
+def test_the_readme_pictures_render_titled_ordered_and_as_wide_as_a_readme_allows():
+    pytest.importorskip("nn")
+    images = _docs_pictures()
+    svgs = {name: render(make()) for name, make in images.PICTURES.items()}
+    titles = {name: svg.find(f"{SVG}g/{SVG}title").text for name, svg in svgs.items()}
+    assert titles == {"neuron_step": "o", "demo_loss": "loss", "grad_flow": "gradient flow per layer"}
+    # shrunk to 830 px (620 pt) their 12 pt text stays at least 9 px: no wider than 1,100 pt
+    assert _width(svgs["grad_flow"]) <= 620 and max(_width(svg) for svg in svgs.values()) <= 1100
+    demo = svgs["demo_loss"]
+    footer = [t for t in texts(demo) if t.startswith("showing")]
+    assert len(footer) == 1 and "dashed boxes" in footer[0]
+    for cluster in ("layers.0", "layers.1"):  # neurons 0, 1, 2, ... in reading order in each layer's box
+        x0, y0, x1, y1 = _bbox(next(g for g in groups(demo, "cluster") if texts(g)[0] == cluster))
+        at = [
+            (float(g.find(f"{SVG}text").get("x")), float(g.find(f"{SVG}text").get("y")), g)
+            for g in groups(demo, "summary")
+        ]
+        inside = [((y, x), texts(g)[0]) for x, y, g in at if x0 <= x <= x1 and y0 <= y <= y1]  # reading order
+        singles = [int(t.removeprefix("neurons.")) for _, t in sorted(inside) if t.removeprefix("neurons.").isdigit()]
+        assert singles == sorted(singles) and len(singles) >= 5

@@ -154,3 +154,8 @@ def test_the_examples_in_strip_and_checks_docstrings_hold():
     for module in (strip, checks):
         failures, tried = doctest.testmod(module)
         assert tried and not failures, f"{module.__name__}: {failures} of {tried} docstring examples failed"
+
+
+def test_making_the_learners_notebook_twice_gives_the_same_file():
+    text = "# %% [markdown]\n# Task\n\n# %%\nx = 1\n"
+    assert strip.as_notebook(text) == strip.as_notebook(text)  # no random cell ids: no churn in git

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from engine import Value
+from engine import Value, no_grad
 from nn import MLP, SGD, Adam, History, LayerStats, fit, losses, make_blobs, make_moons, predict
 from nn.optim import OPTIMIZERS
 from nn.tasks import TASKS
@@ -156,7 +156,10 @@ def test_history_repr_reads_as_a_summary():
         update_ratio=[[], []],
         lr=[0.1, 0.1],
     )
-    assert repr(history) == "History(2 steps: loss 0.9 -> 0.1, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    # the one number format: 4 significant digits
+    assert repr(history) == (
+        "History(2 steps: loss 0.9000 -> 0.1000, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    )
 
 
 # --- the table of tasks: one entry per loss name -------------------------------------------------
@@ -253,6 +256,17 @@ def test_progress_bar_of_a_regression_shows_the_loss_and_no_accuracy(monkeypatch
     fit(model, [[0.1 * i] for i in range(8)], [0.05 * i for i in range(8)], loss="mse", steps=2, progress=True)
     shown = terminal.getvalue()
     assert "loss=" in shown and "2/2" in shown and "accuracy" not in shown
+
+
+def test_progress_bar_shows_a_tiny_loss_with_its_digits_not_as_0_0000(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    model = MLP(1, [4, 1], seed=0)
+    X1 = [[0.1 * i] for i in range(8)]
+    with no_grad():
+        targets = [model(x).data + 1e-3 for x in X1]  # every prediction off by 1e-3: mse = 1e-6
+    fit(model, X1, targets, loss="mse", optimizer=SGD(model, lr=0.0), steps=1, progress=True)
+    assert "loss=1.000e-06" in terminal.getvalue() and "0.0000" not in terminal.getvalue()
 
 
 def test_progress_false_shows_nothing_even_on_a_terminal(monkeypatch):

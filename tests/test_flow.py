@@ -13,6 +13,7 @@ import pytest
 
 import nn
 from engine.draw.dot import GraphvizNotFoundError
+from engine.format import format_number
 from nn.flow import STATUS_COLORS, draw_grad_flow, plot_grad_flow
 from nn.health import LayerStats
 
@@ -56,7 +57,8 @@ def test_a_deep_sigmoid_net_shows_its_first_layer_vanishing_in_blue_and_its_last
     # the numbers in the box are the layer's own: mean and max |grad| over its parameters
     grads = [abs(p.grad) for p in model.layers[0].parameters()]
     mean, biggest = math.fsum(grads) / len(grads), max(grads)
-    assert f"mean |grad| {mean:.3e}" in _texts(first) and f"max |grad| {biggest:.3e}" in _texts(first)
+    assert f"mean |grad| {format_number(mean)}" in _texts(first)
+    assert f"max |grad| {format_number(biggest)}" in _texts(first)
 
 
 def test_a_gradient_flow_drawing_prints_as_its_number_of_layers():
@@ -64,11 +66,35 @@ def test_a_gradient_flow_drawing_prints_as_its_number_of_layers():
     assert repr(draw_grad_flow(deep_sigmoid_net())) == "<Drawing of 13 layers: display it in Jupyter, or .render() it>"
 
 
+def _y(g: ET.Element) -> float:
+    return min(float(pt.split(",")[1]) for p in g.iter(f"{SVG}polygon") for pt in p.get("points").split())
+
+
 @needs_dot
-def test_layers_run_from_input_on_the_left_to_output_on_the_right():
-    boxes = layer_boxes(draw_grad_flow(deep_sigmoid_net()))
+def test_layers_run_from_input_at_the_top_to_output_at_the_bottom_in_a_page_wide_drawing():
+    drawing = draw_grad_flow(deep_sigmoid_net())
+    boxes = layer_boxes(drawing)
+    ys = [_y(boxes[f"layers.{i}"]) for i in range(13)]
+    assert ys == sorted(ys) and len(set(ys)) == 13
+    svg = ET.fromstring(drawing.pipe(format="svg"))
+    assert float(svg.get("width").removesuffix("pt")) <= 620  # a README column, ~830 px, at full size
+    assert svg.find(f"{SVG}g/{SVG}title").text == "gradient flow per layer"  # the browser tab, not '%3'
+
+
+@needs_dot
+def test_left_to_right_on_request_runs_from_input_on_the_left():
+    boxes = layer_boxes(draw_grad_flow(deep_sigmoid_net(), rankdir="LR"))
     xs = [_x(boxes[f"layers.{i}"]) for i in range(13)]
     assert xs == sorted(xs) and len(set(xs)) == 13
+
+
+@needs_dot
+def test_the_text_in_a_layer_box_keeps_clear_of_its_edge():
+    box = layer_boxes(draw_grad_flow(deep_sigmoid_net()))["layers.0"]
+    frame = [float(pt.split(",")[0]) for p in box.iter(f"{SVG}polygon") for pt in p.get("points").split()]
+    # the rows are centred in the box, so the widest row's gap on the left is its gap on the right too
+    gap = min(float(t.get("x")) for t in box.iter(f"{SVG}text")) - min(frame)
+    assert gap >= 5
 
 
 @needs_dot
@@ -81,7 +107,7 @@ def test_exploding_vanishing_and_healthy_layers_get_three_distinct_colours():
     boxes = layer_boxes(draw_grad_flow(stats))
     assert len({_fill(g) for g in boxes.values()}) == 3
     assert _fill(boxes["layers.2"]) == STATUS_COLORS["exploding"][0]
-    assert "mean |grad| 100000.0000" in _texts(boxes["layers.2"])
+    assert "mean |grad| 1.000e+05" in _texts(boxes["layers.2"])
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +121,9 @@ def history():
 def test_a_history_draws_its_first_middle_and_last_step_with_their_losses(history):
     svg = ET.fromstring(draw_grad_flow(history).pipe(format="svg"))
     clusters = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "cluster"]
-    clusters.sort(key=lambda g: float(g.find(f"{SVG}text").get("y")))  # top to bottom, as a person reads
+    clusters.sort(key=lambda g: float(g.find(f"{SVG}text").get("x")))  # left to right, as a person reads
     titles = [_texts(g)[0] for g in clusters]
-    assert titles == [f"step {k} (loss {history.loss[k]:.4g})" for k in (0, 4, 8)]
+    assert titles == [f"step {k} (loss {format_number(history.loss[k])})" for k in (0, 4, 8)]
     boxes = [g for g in svg.iter(f"{SVG}g") if "layer" in g.get("class", "").split()]
     assert len(boxes) == 3 * 3
 
@@ -158,6 +184,20 @@ def test_plot_over_training_draws_mean_and_max_per_layer_on_a_log_scale(history,
     assert lines["layers.0 mean"] == [row[0].mean_abs_grad for row in history.grad_stats]
     assert lines["layers.2 max"] == [row[2].max_abs_grad for row in history.grad_stats]
     assert ax.get_yscale() == "log"
+    # each layer its own colour (mean and max share it), the legend names each layer once
+    colours = {line.get_label(): tuple(line.get_color()) for line in ax.get_lines()}
+    assert len({colours[f"layers.{i} mean"] for i in range(3)}) == 3
+    assert all(colours[f"layers.{i} mean"] == colours[f"layers.{i} max"] for i in range(3))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["layers.0", "layers.1", "layers.2"]
+
+
+def test_a_dozen_layers_over_training_get_a_dozen_colours(axes):
+    random.seed(0)
+    X, y = nn.make_moons(12, seed=0)
+    model = nn.MLP(2, [4] * 11 + [1], activation="sigmoid", seed=0)
+    ax = plot_grad_flow(nn.fit(model, X, y, steps=2, progress=False), ax=axes)
+    means = [line for line in ax.get_lines() if line.get_label().endswith(" mean")]
+    assert len(means) == 12 and len({tuple(line.get_color()) for line in means}) == 12
 
 
 def test_plot_of_update_ratios_marks_the_healthy_minus_three(history, axes):
@@ -174,3 +214,22 @@ def test_plot_of_a_model_draws_mean_and_max_bars_per_layer(axes):
     stats = nn.grad_stats(model)
     assert heights == [s.max_abs_grad for s in stats] + [s.mean_abs_grad for s in stats]
     assert [t.get_text() for t in ax.get_xticklabels()] == [s.name for s in stats]
+
+
+def test_every_plot_names_both_axes(history, axes):
+    # a learner reading a plot first asks "what is across, what is up?"
+    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    plots = [
+        plot_grad_flow(history, ax=axes),
+        plot_grad_flow(history, ax=plt.subplots()[1], what="update_ratio"),
+        plot_grad_flow(deep_sigmoid_net(), ax=plt.subplots()[1]),
+    ]
+    X, y = nn.make_moons(40, noise=0.1, seed=0)
+    plots.append(nn.plot_decision_boundary(nn.MLP(2, [4, 1], seed=0), X, y, ax=plt.subplots()[1], resolution=10))
+    for ax in plots:
+        assert ax.get_xlabel() and ax.get_ylabel(), ax.get_title()
+    assert (plots[-1].get_xlabel(), plots[-1].get_ylabel()) == ("x[0], the first input", "x[1], the second input")
+    plt.close("all")
+    assert matplotlib

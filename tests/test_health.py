@@ -197,3 +197,11 @@ def test_clipping_refuses_limits_that_are_not_positive(call, message):
 def test_clipping_refuses_things_that_are_not_values():
     with pytest.raises(TypeError, match=r"params\[1\] must be a Value, got float"):
         clip_grad_norm([Value(1.0), 2.0], 1.0)
+
+
+def test_a_layers_health_prints_in_one_line_with_four_significant_digits():
+    # a vanishing layer's numbers keep their digits (%.4f would print 0.0001 and 0.0000)
+    stats = LayerStats("layers.0", 8.31e-05, 1.9444e-04, 0.0, 12.5, "vanishing")
+    assert str(stats) == (
+        "layers.0: mean |grad| 8.310e-05, max |grad| 1.944e-04, grad norm 0, weight norm 12.50 (vanishing)"
+    )

@@ -224,7 +224,7 @@ def test_every_node_made_inside_a_neuron_carries_its_path():
     model = MLP(2, [3, 2, 1], seed=0)
     out = model([Value(0.5), Value(-1.0)])
     assert out.scope == "layers.2.neurons.0"
-    interior = [v for v in topological_order(out) if not v.is_leaf()]
+    interior = [v for v in topological_order(out) if not v.is_leaf]
     scopes = {v.scope for v in interior}
     assert scopes == {f"layers.{i}.neurons.{j}" for i, width in enumerate([3, 2, 1]) for j in range(width)}
     neuron = model.layers[1].neurons[1]
@@ -262,8 +262,8 @@ def test_a_layers_nodes_carry_their_neurons_path_in_anomaly_mode_and_for_neuron_
         with detect_anomaly():
             anomaly_outs = layer([0.5, -1.0])
     for j, out in [(0, outs[0]), (1, outs[1]), (0, anomaly_outs[0]), (1, anomaly_outs[1])]:
-        assert {v.scope for v in topological_order(out) if not v.is_leaf()} == {f"net.neurons.{j}"}
-    assert [v.op for v in topological_order(outs[1]) if not v.is_leaf()] == ["w·x+b", "relu", "*"]
+        assert {v.scope for v in topological_order(out) if not v.is_leaf} == {f"net.neurons.{j}"}
+    assert [v.op for v in topological_order(outs[1]) if not v.is_leaf] == ["w·x+b", "relu", "*"]
 
 
 def test_a_copied_or_pickled_model_computes_the_same_and_keeps_its_paths():
@@ -285,7 +285,7 @@ def test_number_inputs_become_shared_leaves_x0_x1_outside_the_modules():
     from engine import topological_order
 
     model = MLP(2, [4, 1], seed=0)
-    leaves = [v for v in topological_order(model([0.5, -1.0])) if v.is_leaf() and not v.label.startswith(("w", "b"))]
+    leaves = [v for v in topological_order(model([0.5, -1.0])) if v.is_leaf and not v.label.startswith(("w", "b"))]
     assert [(v.label, v.data, v.scope) for v in leaves] == [("x0", 0.5, ""), ("x1", -1.0, "")]
 
 

@@ -23,6 +23,8 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+# the lessons draw their pictures with matplotlib (the [plot] extra)
+pytest.importorskip("matplotlib")
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -141,7 +143,7 @@ def test_lesson_1_finds_the_slope_and_the_chain_rule_numbers_worked_by_hand(exec
     assert number(text, r"do/dw2 = (\S+)\n") == pytest.approx(0.0, abs=1e-4)
     assert number(text, r"numerical do/dw1 ≈ (\S+),") == pytest.approx(1.0, abs=1e-4)
     drawings = pictures(notebook, "image/svg+xml")
-    assert any("grad &#45;1.5000" in svg or "grad -1.5000" in svg for svg in drawings)
+    assert any("grad &#45;1.500<" in svg or "grad -1.500<" in svg for svg in drawings)
 
 
 def test_lesson_2_walks_backward_by_hand_to_the_same_gradients(executed):

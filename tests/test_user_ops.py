@@ -84,7 +84,7 @@ def power(x, k):
 def test_micrograds_constructor_takes_children_and_op_positionally():
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = Value(a.data + b.data, (a, b), "+")
-    assert c.parents == (a, b) and c._op == "+" and c.op == "+" and not c.is_leaf()
+    assert c.parents == (a, b) and c._op == "+" and c.op == "+" and not c.is_leaf
     assert set(c._prev) == {a, b}
     d = Value(1.0, {a}, "id")  # the lecture passes sets too
     assert d.parents == (a,)
@@ -221,8 +221,8 @@ def test_no_grad_makes_a_hand_made_node_a_leaf_and_detach_cuts_it():
     a = Value(1.0)
     with no_grad():
         out = Value(2.0, (a,), "twice")
-    assert out.is_leaf() and out.parents == ()
-    assert tanh(a).detach().is_leaf()
+    assert out.is_leaf and out.parents == ()
+    assert tanh(a).detach().is_leaf
 
 
 @pytest.mark.parametrize(
@@ -305,3 +305,25 @@ def test_a_user_op_costs_a_reference_cycle_only_for_its_own_node():
 
 def test_engine_exports_what_a_closure_author_needs():
     assert engine.Value is Value
+
+
+def test_the_step_through_shows_a_closure_op_as_one_step_with_the_gradient_backward_gives():
+    pytest.importorskip("graphviz")
+    from engine.draw.walkthrough import replay_backward
+
+    x = Value(0.5, label="x")
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    y = out * 3.0
+    order = engine.topological_order(y)
+    parents = [[order.index(p) for p in v.parents] for v in order]
+    walk = replay_backward(order, parents, 10**6, lambda g, status: str(g))
+    y.backward()
+    assert walk.grads[order.index(x)] == pytest.approx(x.grad, rel=1e-12)
+    assert x.grad == pytest.approx(3.0 * (1 - math.tanh(0.5) ** 2), rel=1e-12)
+    assert walk.total == 2  # the * node, then the learner's tanh: one step each

@@ -87,7 +87,7 @@ def compile(fn: Callable, *, check: bool = True, fuse: bool = True, cache_size: 
     >>> round(f(2.0), 6), round(w.grad, 6)
     (0.761594, 0.839949)
     >>> print(f.source.splitlines()[-2])
-        params[0].grad += v3_grad * (1 - v3 * v3) * x  # w
+        params[0].grad += n3_grad * (1 - n3 * n3) * x  # w
     """
     if not callable(fn):
         raise TypeError(f"compile needs a callable, got {type(fn).__name__}")
@@ -132,7 +132,12 @@ class Compiled:
             if entry.unchecked:
                 self._verify(entry, args, key)
         self._last = entry
-        return entry.run(floats, values)
+        # the code adds a gradient to every parameter; a frozen one (requires_grad=False) keeps its own
+        frozen = [(p, p.grad) for p in entry.params if p._meta is not None and p._meta.frozen]
+        result = entry.run(floats, values)
+        for p, grad in frozen:
+            p.grad = grad
+        return result
 
     @property
     def source(self) -> str:
@@ -184,7 +189,7 @@ class Compiled:
 
     def _verify(self, entry: _Entry, args: tuple, key: tuple) -> None:
         with gc_paused():
-            trace = _Trace(self.fn, args, self._arg_names)
+            trace = _Trace(self.fn, args, self._arg_names, verifying=True)
             self.traces += 1
             signature, nodes = trace.signature(entry.param_index), len(trace.order)
             del trace
@@ -271,7 +276,9 @@ class _Trace:
     constant (a leaf only the graph holds: a number fn lifted into the graph).
     """
 
-    def __init__(self, fn: Callable, args: tuple, arg_names: list[str]) -> None:
+    def __init__(self, fn: Callable, args: tuple, arg_names: list[str], verifying: bool = False) -> None:
+        # verifying: only to compare signatures with a trace whose parameters are known, so the
+        # parameters are not worked out again (signature() looks them up)
         self.arg_leaves: dict[int, tuple[str, int, str]] = {}  # id(leaf) -> ('inputs'|'values', slot, name)
         counters = [0, 0]
         traced = [
@@ -291,7 +298,8 @@ class _Trace:
         else:
             top = None
             order = topological_order(root)
-        counts = _reference_counts(order)  # first, before any bookkeeping of ours holds the leaves
+        # first, before any bookkeeping of ours holds the leaves
+        counts = None if verifying else _reference_counts(order)
         self.order = order
         self.pos = pos = {v: i for i, v in enumerate(order)}
         self.root = pos[root]
@@ -300,18 +308,24 @@ class _Trace:
         self.parents = parents = []
         edges = [0] * len(order)
         for v in order:
-            if type(v._primitive) is UserOp:
-                raise ValueError(
-                    f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
-                    "@engine.primitive (its forward and derivative rule), or use backward()"
-                )
-            if v._meta is not None and v._meta.hooks:
-                what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
-                raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
-            idx = tuple([pos[p] for p in v.parents])
-            parents.append(idx)
-            for j in idx:
+            if v._meta is not None:  # (a closure or a hook is kept in a node's meta)
+                _refuse_what_code_cannot_do(v)
+            # the operands read from their slots, not through `parents` (which builds a pair for
+            # most nodes): this loop runs once per node of every trace, twice per compile
+            b = v._b
+            if b is not None:
+                j, k = pos[v._a], pos[b]
+                parents.append((j, k))
                 edges[j] += 1
+                edges[k] += 1
+            else:
+                idx = tuple([pos[p] for p in v._a])
+                parents.append(idx)
+                for j in idx:
+                    edges[j] += 1
+        if verifying:
+            self.params = None
+            return
         if top is not None:
             for p in top.parents:
                 edges[pos[p]] += 1
@@ -344,7 +358,7 @@ class _Trace:
     def signature(self, param_index: dict[int, int]) -> int:
         """A hash of the graph's shape and constants: equal for two traces the same code serves."""
         args = self.arg_leaves
-        held = {id(p) for p in self.params}
+        held = param_index if self.params is None else {id(p) for p in self.params}
         parts: list = []
         for v, idx in zip(self.order, self.parents):
             if idx:
@@ -360,6 +374,18 @@ class _Trace:
                 parts.append(v.data.hex())
         parts.append(_shape_of(self.extras, self.pos))
         return hash(tuple(parts))
+
+
+def _refuse_what_code_cannot_do(v: Value) -> None:
+    """A node whose step is a Python closure, or that has a hook: compiled code cannot run it."""
+    if type(v._primitive) is UserOp:
+        raise ValueError(
+            f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
+            "@engine.primitive (its forward and derivative rule), or use backward()"
+        )
+    if v._meta.hooks:
+        what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
+        raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
 
 
 def _reference_counts(order: list[Value]) -> list[int] | None:

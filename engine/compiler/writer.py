@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.compiler.analysis import _CONST, _INPUT, _OP, _PARAM, _VALUE, _Analysis, _Piece
 from engine.compiler.rules import _ATOM, _GENERAL, _IDENTITY, _PICK, _identifier, _Namespace
+from engine.names import auto_name
 from engine.value import Value
 
 __all__: list[str] = []  # private to the compiler: engine.compile is its public face
@@ -372,7 +373,7 @@ def _target(kind: int, slot: int) -> str:
 
 
 def _name_for(label: str, i: int) -> str:
-    return _identifier(label, "v") if label else f"v{i}"
+    return _identifier(label, "v") if label else auto_name(i)  # as drawings and captions call it (engine.names)
 
 
 def _sum(terms: list[tuple[str, int]]) -> tuple[str, int]:

@@ -3,12 +3,24 @@
 `dot.py` is the entry point (`draw_dot`); `expand.py` opens fused nodes into the ops a learner
 would have written; `collapse.py` folds a big graph into summary boxes that fit a page;
 `walkthrough.py` replays backward one chain-rule step at a time; `style.py` holds colours and
-labels; `animation.py` turns the steps into a self-contained HTML player.
+labels; `size.py` estimates a drawing's width to pick the direction that fits; `animation.py`
+turns the steps into a self-contained HTML player; `explorer.py` writes a page for opening a big
+graph box by box in the browser.
 """
 
 from __future__ import annotations
 
 from engine.draw.animation import backward_animation, backward_frames, backward_widget
 from engine.draw.dot import Drawing, GraphvizNotFoundError, draw_dot
+from engine.draw.explorer import Explorer, explore
 
-__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "backward_animation", "backward_frames", "backward_widget"]
+__all__ = [
+    "draw_dot",
+    "Drawing",
+    "GraphvizNotFoundError",
+    "backward_animation",
+    "backward_frames",
+    "backward_widget",
+    "explore",
+    "Explorer",
+]

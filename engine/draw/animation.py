@@ -1,19 +1,22 @@
-"""The backward pass as an animation: one picture per chain-rule step, with a slider.
+"""The backward pass as an animation: one drawing of the graph, and what each chain-rule step changes.
 
-`draw_dot(root, step=k)` draws one moment of the backward walk. This file draws them all, with
-the same layout in every frame so nothing jumps, and plays them:
+`draw_dot(root, step=k)` draws one moment of the backward walk. A step changes little: one node
+applies the chain rule, a few inputs receive their share of the gradient. So the animation draws
+the graph once (every gradient pending, every box as wide as its widest gradient will be, so
+nothing moves) and records per step only that: the current node, the inputs it fed, the boxes
+whose gradient, colour or status changed, and the caption. The player in the page applies them.
+The file is about one drawing plus a few bytes per step, however many steps the walk has.
 
-- `backward_animation(root, path)` writes one self-contained HTML file (the pictures are inline
-  SVG, the player is a few lines of inline JavaScript: no network, no CDN), to open in any browser
-  or to send to a student;
-- `backward_widget(root)` shows the same frames in a notebook: an ipywidgets slider with a play
-  button when ipywidgets is installed, else the HTML player inline.
-
-Every frame is laid out by one run of Graphviz's `dot`, which reads many graphs from one input.
+- `backward_animation(root, path)` writes one self-contained HTML file (the drawing is inline
+  SVG, the player inline JavaScript, player.js: no network, no CDN), to open in any browser or
+  to send to a student; a progress bar shows when writing takes more than a second;
+- `backward_widget(root)` shows the same player in a notebook;
+- `backward_frames(root)` gives a full SVG per step, for a caller who wants the pictures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +25,17 @@ from pathlib import Path
 import graphviz
 
 from engine.checks import is_integer, require
-from engine.draw.dot import _explain_missing_graphviz, _graph_to_draw, draw_dot
-from engine.draw.walkthrough import replay_backward, step_caption
+from engine.draw.dot import _explain_missing_graphviz, _fill, _grad_text, _graph_to_draw, draw_dot
+from engine.draw.style import _DARK, CURRENT, FED, PENDING_FILL
+from engine.draw.walkthrough import FINAL, replay_backward, step_caption, walk_through
 from engine.files import check_target, write_atomically
+from engine.format import format_number
+from engine.names import node_names
 from engine.value import Value
 
 __all__ = ["backward_animation", "backward_widget", "backward_frames"]
 
+_PLAYER_JS = Path(__file__).with_name("player.js")
 _PLAYER_CSS = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.2em; margin: 0 0 .6em; }
@@ -37,78 +44,143 @@ h1 { font-size: 1.2em; margin: 0 0 .6em; }
 button { font-size: 1em; padding: .2em .8em; }
 #caption { min-height: 2.6em; margin: .6em 0; }
 #stage svg { max-width: 100%; height: auto; }
+.keys { color: #666; font-size: .85em; }
 """
 
-# the player: show frame k, step with the slider, buttons or arrow keys, play and pause
-_PLAYER_JS = """
-const frames = JSON.parse(document.getElementById('frames').textContent);
-const stage = document.getElementById('stage');
-const slider = document.getElementById('slider');
-const caption = document.getElementById('caption');
-const counter = document.getElementById('counter');
-const play = document.getElementById('play');
-let timer = null;
-function show(k) {
-  k = Math.max(0, Math.min(frames.length - 1, k));
-  slider.value = k;
-  stage.innerHTML = frames[k].svg;
-  caption.textContent = frames[k].caption;
-  counter.textContent = 'step ' + k + ' of ' + (frames.length - 1);
-}
-function pause() { clearInterval(timer); timer = null; play.textContent = '\\u25B6 play'; }
-function start() {
-  if (Number(slider.value) >= frames.length - 1) show(0);
-  play.textContent = '\\u275A\\u275A pause';
-  timer = setInterval(function () {
-    if (Number(slider.value) >= frames.length - 1) { pause(); return; }
-    show(Number(slider.value) + 1);
-  }, INTERVAL);
-}
-slider.addEventListener('input', function () { pause(); show(Number(slider.value)); });
-play.addEventListener('click', function () { timer ? pause() : start(); });
-document.getElementById('prev').addEventListener('click', function () { pause(); show(Number(slider.value) - 1); });
-document.getElementById('next').addEventListener('click', function () { pause(); show(Number(slider.value) + 1); });
-document.addEventListener('keydown', function (e) {
-  if (e.key === 'ArrowRight') { pause(); show(Number(slider.value) + 1); }
-  if (e.key === 'ArrowLeft') { pause(); show(Number(slider.value) - 1); }
-});
-show(0);
-"""
+
+def _check_options(root: Value, options: dict, who: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{who} needs a Value as root, got {type(root).__name__}")
+    for fixed in ("step", "title", "format"):
+        if fixed in options:
+            raise TypeError(f"{who} chooses {fixed!r} itself; pass draw_dot's other options")
+
+
+def _count_steps(root: Value, graph, max_steps: int) -> int:
+    total = sum(1 for v in graph.order if v._primitive is not None) + (1 if root._primitive is None else 0)
+    if total > max_steps:
+        raise ValueError(
+            f"the backward walk of this graph has {total:,} steps, more than max_steps={max_steps}; "
+            "animate a smaller graph (one neuron, one sample) or raise max_steps "
+            "(backward_animation(..., max_steps=N); on the command line, --max-steps N)"
+        )
+    return total
 
 
 def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[str], list[str]]:
     """The SVG picture and the caption of every step of the backward walk, step 0 to the end.
 
-    `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
-    A fused node drawn as its parts (expand=True, the default) takes one step per part.
+    One full drawing per step (the HTML player needs only one; this is for a caller who wants the
+    pictures). `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters,
+    parameters, expand). A fused node drawn as its parts (expand=True) takes one step per part.
+
+    >>> from engine import Value
+    >>> svgs, captions = backward_frames((Value(2.0, label='x') * 3).tanh())
+    >>> len(svgs), captions[1][:35]
+    (3, 'step 1 of 2: n3 (the tanh node, dat')
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"backward_frames needs a Value as root, got {type(root).__name__}")
-    for fixed in ("step", "title", "format"):
-        if fixed in options:
-            raise TypeError(f"backward_frames chooses {fixed!r} itself; pass draw_dot's other options")
+    _check_options(root, options, "backward_frames")
     # the very graph every frame draws, so the steps counted here are the steps drawn
     graph = _graph_to_draw(root, options.get("expand", True), options.get("check", False))
-    order, parents = graph.order, graph.parents
-    total = sum(1 for v in order if v._primitive is not None) + (1 if root._primitive is None else 0)
-    if total > max_steps:
-        raise ValueError(
-            f"the backward walk of this graph has {total:,} steps, more than max_steps={max_steps}; "
-            "the animation draws one picture per step: animate a smaller graph (one neuron, one sample) "
-            "or raise max_steps"
-        )
-    sources, captions = [], []
+    total = _count_steps(root, graph, max_steps)
+    sources, captions, names = [], [], node_names(graph.order)
     for k in range(total + 1):
         # no caption inside the picture: its width could shift the layout; the player shows it
         sources.append(draw_dot(root, step=k, title="", **options).source)
-        captions.append(step_caption(order, replay_backward(order, parents, k, lambda g, s: "")))
+        walk = replay_backward(graph.order, graph.parents, k, _grad_text)
+        captions.append(step_caption(graph.order, walk, names))
     # Each frame is laid out by its own run of dot: given all frames in one run, dot can place the
     # same graph differently from one frame to the next (a cluster flips), and the picture jumps.
-    # Alone, every frame gets the one layout. Two runs at a time: each is a process of its own.
     with _explain_missing_graphviz(), ThreadPoolExecutor(max_workers=2) as pool:
         out = list(pool.map(lambda source: graphviz.pipe("dot", "svg", source.encode("utf-8")), sources))
     svgs = [svg.decode("utf-8") for svg in out]
     return [svg[svg.index("<svg") :].strip() for svg in svgs], captions
+
+
+def _box_state(v: Value, i: int, walk, color_by, roles, part_of: str | None, called: str) -> list[str]:
+    """What box i shows after a step, as the player applies it: [grad text, fill, ink, grad ink,
+    status, tooltip] (the current node's highlight is the player's, not part of its state)."""
+    g, status = walk.grads[i], walk.status[i]
+    fill = _fill(i, v, walk, color_by, roles)
+    ink = "#ffffff" if fill in _DARK else "#000000"
+    tooltip = f"{called}: data {format_number(v.data)}, grad {format_number(g)}" + (
+        f", scope {v.scope}" if v.scope else ""
+    )
+    if part_of:
+        tooltip += f", part of {part_of}"
+    return [_grad_text(g, status), fill, ink, "#8c8c8c" if g is None else ink, status, tooltip]
+
+
+def _step_through(root: Value, max_steps: int, options: dict, progress: bool) -> tuple[str, dict]:
+    """The drawing (one SVG, every gradient pending) and the changes each step makes to it."""
+    from tqdm.auto import tqdm  # imported here: `import engine` stays quick
+
+    from engine.draw.collapse import plan_drawing
+    from engine.draw.dot import _roles
+
+    graph = _graph_to_draw(root, options.get("expand", True), options.get("check", False))
+    order, parents = graph.order, graph.parents
+    total = _count_steps(root, graph, max_steps)
+    # the bar appears only once the export has taken a second (tqdm's delay): a small one stays quiet
+    bar = tqdm(total=total + 2, desc="step-through", unit="step", delay=1.0, disable=not progress, leave=False)
+    with bar:
+        drawing = draw_dot(root, step=0, title="", **options)
+        color_by = options.get("color_by")
+        roles = _roles(order, options.get("parameters")) if color_by == "role" else None
+        plan = plan_drawing(order, parents, options.get("max_nodes", 300))  # the boxes the drawing shows
+        shown = {i for i in range(len(order)) if plan.shown[i]}
+        owner = {i: f"s{k}" for k, s in enumerate(plan.summaries) for i in s.members}  # node -> its summary box
+        size = {f"s{k}": len(s.members) for k, s in enumerate(plan.summaries)}
+        final = dict.fromkeys(size, 0)
+        names = node_names(order)
+
+        def state(i: int, walk) -> list[str]:
+            return _box_state(order[i], i, walk, color_by, roles, graph.part_of.get(i), names[i])
+
+        start = replay_backward(order, parents, 0, _grad_text)
+        before = {f"n{i}": state(i, start) for i in sorted(shown)}
+        start_states = dict(before)
+        counted: set[int] = set()  # hidden nodes whose gradient is final, counted in their box's note
+        records: list[dict[str, object]] = [
+            {"c": None, "fed": [], "box": None, "caption": step_caption(order, start, names)}
+        ]
+        bar.update(1)
+        for walk in walk_through(order, parents):
+            current = walk.current
+            still = dataclasses.replace(walk, current=None)  # a box's own colour, without the highlight
+            changed, sums = {}, {}
+            # a step changes only the node that applies the chain rule and the inputs it feeds
+            for i in dict.fromkeys([current] + [p for p, _, _ in walk.fed]):
+                if i in shown:
+                    now = state(i, still)
+                    if before[f"n{i}"] != now:
+                        changed[f"n{i}"] = before[f"n{i}"] = now
+                elif i in owner and walk.status[i] == FINAL and i not in counted:
+                    counted.add(i)
+                    final[owner[i]] += 1
+                    sums[owner[i]] = f"{final[owner[i]]:,} of {size[owner[i]]:,} gradients final"
+            records.append(
+                {
+                    "c": current if current in shown else None,
+                    "fed": [p for p, _, _ in walk.fed] if current in shown else [],
+                    "box": owner.get(current),
+                    "caption": step_caption(order, walk, names),
+                    "set": changed,
+                    "sums": sums,
+                }
+            )
+            bar.update(1)
+        with _explain_missing_graphviz():
+            svg = drawing.pipe("svg").decode("utf-8")
+        bar.update(1)
+    data = {
+        "steps": records,
+        "start": start_states,
+        "current": CURRENT,
+        "fed": FED,
+        "pendingFill": PENDING_FILL,
+    }
+    return svg[svg.index("<svg") :].strip(), data
 
 
 def backward_animation(
@@ -117,13 +189,15 @@ def backward_animation(
     *,
     title: str = "Backpropagation, one chain-rule step at a time",
     interval_ms: int = 900,
-    max_steps: int = 300,
+    max_steps: int = 2000,
+    progress: bool = True,
     **options,
 ) -> Path:
     """Write an HTML file that plays the backward walk of `root`; returns its path.
 
-    One self-contained file (works offline): a slider over the steps, play/pause, and the arrow
-    keys. `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
+    One self-contained file (works offline): the graph drawn once, a slider over the steps,
+    play/pause, the arrow keys, PageUp/PageDown (a tenth of the walk) and Home/End. `options` are
+    draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
 
     >>> from engine import Value
     >>> import tempfile, os
@@ -135,18 +209,23 @@ def backward_animation(
     require(
         is_integer(interval_ms) and interval_ms >= 1, "interval_ms", "a whole number of milliseconds >= 1", interval_ms
     )
-    path = check_target(path)  # before the frames, which can take seconds
-    svgs, captions = backward_frames(root, max_steps=max_steps, **options)
-    page = player_html(svgs, captions, title=title, interval_ms=interval_ms)
+    require(is_integer(max_steps) and max_steps >= 1, "max_steps", "a whole number >= 1", max_steps)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    _check_options(root, options, "backward_animation")
+    path = check_target(path)  # before the drawing, which can take seconds
+    svg, data = _step_through(root, max_steps, options, progress)
+    page = player_html(svg, data, title=title, interval_ms=interval_ms)
     return write_atomically(path, lambda temporary: Path(temporary).write_text(page, encoding="utf-8"))
 
 
-def player_html(svgs: list[str], captions: list[str], *, title: str, interval_ms: int = 900) -> str:
-    """The standalone HTML page playing `svgs` with their captions."""
-    frames = [{"svg": svg, "caption": caption} for svg, caption in zip(svgs, captions)]
+def player_html(svg: str, data: dict, *, title: str, interval_ms: int = 900) -> str:
+    """The standalone HTML page playing the steps `data` on the drawing `svg`."""
+    data = dict(data, interval=int(interval_ms))
     # inside <script>, "</" would end the script early: JSON lets it be written "<\/"
-    data = json.dumps(frames).replace("</", "<\\/")
-    last = len(frames) - 1
+    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    last = len(data["steps"]) - 1
+    script = _PLAYER_JS.read_text(encoding="utf-8")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -164,17 +243,18 @@ def player_html(svgs: list[str], captions: list[str], *, title: str, interval_ms
 <button id="next" type="button" aria-label="next step">&#9654;</button>
 <span id="counter"></span>
 </div>
+<p class="keys">keys: &larr; &rarr; one step, PageUp/PageDown a tenth of the walk, Home/End the start and the end</p>
 <p id="caption"></p>
-<div id="stage"></div>
-<script type="application/json" id="frames">{data}</script>
-<script>{_PLAYER_JS.replace("INTERVAL", str(int(interval_ms)))}</script>
+<div id="stage">{svg}</div>
+<script type="application/json" id="steps">{payload}</script>
+<script>{script}</script>
 </body>
 </html>
 """
 
 
 class _InlinePlayer:
-    """The HTML player shown inline in a notebook (when ipywidgets is not installed)."""
+    """The HTML player shown inline in a notebook."""
 
     def __init__(self, page: str) -> None:
         self.page = page
@@ -183,23 +263,18 @@ class _InlinePlayer:
         return f'<iframe srcdoc="{html.escape(self.page)}" style="width:100%;height:32em;border:0"></iframe>'
 
 
-def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 300, **options):
-    """A notebook view of the backward walk: slider and play button (ipywidgets), else the HTML player."""
-    svgs, captions = backward_frames(root, max_steps=max_steps, **options)
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        return _InlinePlayer(player_html(svgs, captions, title="backward, step by step", interval_ms=interval_ms))
-    last = len(svgs) - 1
-    slider = widgets.IntSlider(value=0, min=0, max=last, description="step", continuous_update=True)
-    play = widgets.Play(value=0, min=0, max=last, interval=interval_ms, description="play")
-    widgets.jslink((play, "value"), (slider, "value"))
-    caption = widgets.Label(value=captions[0])
-    picture = widgets.HTML(value=svgs[0])
+def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 2000, **options):
+    """A notebook view of the backward walk: the HTML player inline (one drawing, the steps as changes).
 
-    def show(change) -> None:
-        picture.value = svgs[change["new"]]
-        caption.value = captions[change["new"]]
-
-    slider.observe(show, names="value")
-    return widgets.VBox([widgets.HBox([play, slider]), caption, picture])
+    >>> from engine import Value
+    >>> view = backward_widget((Value(2.0, label='x') * 3).tanh())
+    >>> view._repr_html_().startswith('<iframe')
+    True
+    """
+    require(
+        is_integer(interval_ms) and interval_ms >= 1, "interval_ms", "a whole number of milliseconds >= 1", interval_ms
+    )
+    require(is_integer(max_steps) and max_steps >= 1, "max_steps", "a whole number >= 1", max_steps)
+    _check_options(root, options, "backward_widget")
+    svg, data = _step_through(root, max_steps, options, progress=True)
+    return _InlinePlayer(player_html(svg, data, title="backward, step by step", interval_ms=interval_ms))

@@ -82,12 +82,20 @@ def plan_drawing(order: list[Value], parents: list[list[int]], max_nodes: int) -
     budget += _MAX_SUMMARIES_PER_LEVEL + 1
     tree = _ScopeTree(scopes, [a or s for a, s in zip(absorbed, shown)], cost, folded, depth)
     _open_boxes(tree, shown, budget)
-    summaries, owner = tree.summaries, {}
+    # boxes in the order of their module index (layers.0.neurons.2 before layers.0.neurons.10),
+    # the order they are written in, so a reader finds neuron 3 between neurons 2 and 4
+    summaries, owner = sorted(tree.summaries, key=_index_order), {}
     for k, summary in enumerate(summaries):
         for i in summary.members:
             owner[i] = k
             summary.ops[order[i].op] += 1 + folded[i]
     return Plan(shown, inputs, folded, absorbed, owner, summaries)
+
+
+def _index_order(summary: Summary) -> list[tuple[int, int, str]]:
+    """Sort key of a box: its scope path with the numbers compared as numbers ('the rest' of a scope first)."""
+    path = summary.title.split(" ", 1)[0].removesuffix(":")  # 'layers.0.neurons.7 … (9 scopes)' → its first
+    return [(1, int(part), "") if part.isdigit() else (0, 0, part) for part in path.split(".")]
 
 
 def _fold_chains(order: list[Value], parents: list[list[int]]) -> tuple[list[list[int]], list[int], list[bool]]:
@@ -273,7 +281,9 @@ class _ScopeTree:
 
     def summarize_group(self, scopes: list[_Scope], where: str) -> None:
         members = [i for s in scopes for i in s.members()]
-        title = f"{scopes[0].path} … {scopes[-1].path} ({len(scopes)} scopes)"
+        last = scopes[-1].path.rpartition(".")
+        same_parent = last[0] == scopes[0].path.rpartition(".")[0]  # layers.0.neurons.7 … 15, not … layers.0.neurons.15
+        title = f"{scopes[0].path} … {last[2] if same_parent else scopes[-1].path} ({len(scopes)} scopes)"
         self.summaries.append(Summary(where, title, members, sum(s.hidden for s in scopes), []))
 
     def summarize_rest(self, scope: _Scope, rest: list[int]) -> None:

@@ -24,35 +24,50 @@ steps match the picture; `expand=False` draws each fused node as one box and one
 Gradient shown as "pending": the engine keeps no flag saying whether backward has run, so the
 drawing decides per graph: once backward has run from this root, the root's gradient is nonzero
 (it is seeded with 1), and every node's gradient is shown. Before that, every gradient shows as
-pending rather than as a misleading 0.0000. Pass `backward_done=True/False` to override.
+pending rather than as a misleading 0. Pass `backward_done=True/False` to override.
 """
 
 from __future__ import annotations
 
+import html
+import math
+import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import graphviz
 
-from engine.autodiff import mismatches
+from engine.autodiff import _check_iterable_of_values, mismatches
 from engine.checks import is_integer, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
+from engine.draw.size import pick_rankdir
 from engine.draw.style import (
     CURRENT,
     FED,
     PENDING_FILL,
     ROLE_COLORS,
+    dot_text,
     grad_color,
     legend_label,
-    number,
     summary_label,
+    summary_rows,
+    text_width,
+    value_box_size,
     value_label,
+    visible,
 )
 from engine.draw.walkthrough import FINAL, PARTIAL, PENDING, Walk, replay_backward, step_caption
-from engine.value import Value, _check_iterable_of_values
+from engine.format import format_number
+from engine.names import node_names
+from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
+
+_BOXES_PER_ROW = 4  # summary boxes side by side in a top-to-bottom drawing before they wrap
+_TITLE_CHARS = 60  # a longer expression is no title for a browser tab
+_INFIX = {"+": 1, "*": 2, "**": 3}  # ops written between their operands, by how tightly they bind
+_CAPTION_CHARS = 100  # a caption line wraps here: about 600 pt of Helvetica 12, a drawing's width
 
 RANKDIRS = ("LR", "TB")  # the way data flows: left to right, or top to bottom
 COLOR_MODES = ("grad", "role")  # what color_by= may fill boxes by (None: plain boxes)
@@ -113,7 +128,7 @@ class Drawing(graphviz.Digraph):
 def draw_dot(
     root: Value,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     *,
     check: bool = False,
     color_by: str | None = None,
@@ -127,24 +142,27 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The computation graph of `root` as a `graphviz.Digraph` (displays inline in Jupyter).
 
-    Each Value is a box `label | data 2.0000 | grad -6.0000`; each op is a small node between its
-    operands and its result. Options: `check=True` marks in red every op whose derivative rule
-    disagrees with central differences; `color_by='grad'` (log scale of |grad|, with a legend)
-    or `'role'` (input, parameter, intermediate, output; `parameters=` says which leaves are
-    parameters, else labelled leaves made inside a scope are); `max_nodes` caps the number of
-    boxes, folding the rest into summaries; `step=k` draws the backward walk after k steps;
-    `clusters=False` ignores scopes; `title` replaces the caption; `expand=False` draws a fused
-    node (nn's `w·x+b`) as one box instead of its `*` and `+` parts.
+    Each Value is a box `label | data 2.000 | grad -6.000` (numbers by engine.format_number);
+    each op is a small node between its operands and its result. Options: `check=True` marks in
+    red every op whose derivative rule disagrees with central differences; `color_by='grad'`
+    (log scale of |grad|, with a legend) or `'role'` (input, parameter, intermediate, output;
+    `parameters=` says which leaves are parameters, else labelled leaves made inside a scope
+    are); `max_nodes` caps the number of boxes, folding the rest into summaries; `step=k` draws
+    the backward walk after k steps; `clusters=False` ignores scopes; `title` replaces the
+    caption; `expand=False` draws a fused node (nn's `w·x+b`) as one box instead of its `*`
+    and `+` parts.
 
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
     >>> c = a * b; c.label = 'c'; c.backward()
     >>> dot = draw_dot(c)
-    >>> 'data 2.0000' in dot.source and 'grad -3.0000' in dot.source
+    >>> 'data 2.000' in dot.source and 'grad -3.000' in dot.source
     True
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value as root, got {type(root).__name__}")
-    require(rankdir in RANKDIRS, "rankdir", f"one of {RANKDIRS}", rankdir)
+    require(
+        rankdir is None or rankdir in RANKDIRS, "rankdir", f"one of {RANKDIRS} or None (the one that fits)", rankdir
+    )
     require(color_by is None or color_by in COLOR_MODES, "color_by", f"one of {(None, *COLOR_MODES)}", color_by)
     require(is_integer(max_nodes) and max_nodes >= 20, "max_nodes", "an int of at least 20", max_nodes)
     require(step is None or (is_integer(step) and step >= 0), "step", "None or an int >= 0", step)
@@ -173,27 +191,50 @@ def draw_dot(
         bad = {i: m for i, v in enumerate(order) if v._primitive is not None for m in [mismatches(v)] if m}
     roles = _roles(order, parameters) if color_by == "role" else None
 
-    dot = Drawing(format=format, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"})
+    # the graph's name is the SVG's <title>, what a browser tab shows: the drawing's title, else
+    # the root's label or expression (Graphviz's default is '%3'); written as an HTML-like name
+    # because a quoted DOT name cannot end in a backslash. The file name is kept as graphviz's own.
+    name = title if title is not None else _title_of(graph)
+    graph_attr = {"rankdir": rankdir or "LR", "nodesep": "0.25", "ranksep": "0.35"}
+    dot = Drawing(name=f"<{html.escape(visible(name))}>", filename="Digraph.gv", format=format, graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", color="#555555", arrowsize="0.7")
     steady = walk.widest if step is not None else 0
     place: dict[str, list[tuple[str, dict]]] = {}
+    sizes: dict[str, tuple[float, float]] = {}  # each box's estimated size, to choose the direction
+    names = node_names(order)  # an unlabelled box shows its name (n12), as captions and tooltips call it
     for i, v in enumerate(order):
         if plan.shown[i]:
             fill = _fill(i, v, walk, color_by, roles)
             part_of = graph.part_of.get(i)
-            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of):
+            for name, attrs in _value_nodes(i, v, plan, walk, fill, bad.get(i), steady, part_of, sizes, names[i]):
                 place.setdefault(v.scope if clusters else "", []).append((name, attrs))
     for k, s in enumerate(plan.summaries):
-        attrs = _summary_attrs(s, order, walk, bad)
+        attrs = _summary_attrs(s, walk, bad, color_by, sizes, f"s{k}", clusters)
         place.setdefault(s.path if clusters else "", []).append((f"s{k}", attrs))
-    _emit_clusters(dot, place)
-    _emit_edges(dot, plan, walk, bad)
+    edges = graphviz.Digraph()  # the edges first, so the direction can be chosen before the boxes go in
+    _emit_edges(edges, plan, walk, bad)
     if color_by is not None:
-        dot.node("legend", label=legend_label(color_by), shape="plain", id="legend", **{"class": "legend"})
-    caption = title if title is not None else _caption(graph, plan, walk, bad, step, check)
-    if caption:
-        dot.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+        legend = legend_label(color_by, summaries=bool(plan.summaries))
+        dot.node("legend", label=legend, shape="plain", id="legend", **{"class": "legend"})
+        sizes["legend"] = (190.0, 16.0 * legend.count("<TR>") + 8)
+    lines = [title] if title is not None else _caption(graph, plan, walk, bad, step, check)
+    wrapped = [
+        part
+        for line in lines
+        for part in textwrap.wrap(line, _CAPTION_CHARS, break_long_words=False, break_on_hyphens=False) or [""]
+    ]
+    if any(wrapped):
+        # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
+        dot.attr(label=dot_text(*wrapped, "") if len(wrapped) == 1 else dot_text(*wrapped))
+        dot.attr(labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    if rankdir is None:  # left to right like micrograd where that fits a screen, else top to bottom
+        caption_width = max((text_width(line) for line in wrapped), default=0.0)
+        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width, _BOXES_PER_ROW)
+    _emit_clusters(dot, place)
+    dot.body.extend(edges.body)
+    if graph.expanded and not plan.complete:
+        dot.attr(tooltip=dot_text(_counting_note(graph)))
     return dot
 
 
@@ -203,15 +244,65 @@ def _graph_to_draw(root: Value, expand: bool, check: bool) -> DrawnGraph:
     return drawn_graph(root, expand, (lambda v: bool(mismatches(v))) if check else None)
 
 
+def _title_of(graph: DrawnGraph) -> str:
+    """The root's label, else the expression it computes when that is short, else what it is."""
+    order = graph.order
+    root = order[-1]
+    if root.label:
+        return root.label
+    text = _expressions(order, graph.parents, _TITLE_CHARS)[-1]
+    return text if text is not None else f"{root.op or 'a value'}: a graph of {len(order):,} nodes"
+
+
+def _expressions(order: list[Value], parents: list[list[int]], limit: int) -> list[str | None]:
+    # bottom-up over the walk, each node's text from its operands' (no recursion), as the formula
+    # would be typed: `x1*w1 + b`, `tanh(n)`; None once a text passes `limit` characters
+    texts: list[str | None] = []
+    tightness: list[int] = []  # how tightly the text binds: 3 a name or a call, 2 a product, 1 a sum
+    undone: dict[int, tuple[str, int]] = {}  # u*(-1) and u**-1, which `a - u` and `a/u` write back
+    for i, (v, parts) in enumerate(zip(order, parents)):
+        if v.op == "*" and len(parts) == 2 and not order[parts[1]].label and order[parts[1]].data == -1:
+            undone[i] = ("-", parts[0])
+        elif v.op == "**-1" and len(parts) == 1:
+            undone[i] = ("/", parts[0])
+        if v.label:
+            text, tight = v.label, 3
+        elif not parts:
+            text, tight = format_number(v.data), 3 if v.data >= 0 else 1
+        elif any(texts[k] is None for k in parts):
+            text, tight = None, 0
+        elif v.op in "+*" and len(parts) == 2 and undone.get(parts[1], ("",))[0] == "-/"[v.op == "*"]:
+            # subtraction and division, which the engine builds as a + b*(-1) and a * b**-1
+            u, need = undone[parts[1]][1], _INFIX[v.op]
+            a = texts[parts[0]] if tightness[parts[0]] >= need else f"({texts[parts[0]]})"
+            b = texts[u] if texts[u] is not None and tightness[u] > need else f"({texts[u]})"
+            text, tight = (f"{a} - {b}" if v.op == "+" else f"{a}/{b}"), need
+            text = None if texts[u] is None else text
+        elif v.op in _INFIX and len(parts) == 2:
+            need = _INFIX[v.op]
+            a, b = (texts[k] if tightness[k] >= need else f"({texts[k]})" for k in parts)
+            text, tight = (f"{a} + {b}" if v.op == "+" else f"{a}{v.op}{b}"), need
+        elif v.op.startswith("**") and len(parts) == 1:  # a power with its exponent in the name: x**2
+            base = texts[parts[0]] if tightness[parts[0]] >= 3 else f"({texts[parts[0]]})"
+            text, tight = f"{base}{v.op}", 3
+        else:
+            text, tight = f"{v.op}({', '.join(str(texts[k]) for k in parts)})", 3  # (none is None here)
+        if text is not None and len(text) > limit:
+            text = None
+        texts.append(text)
+        tightness.append(tight)
+    return texts
+
+
 def _grad_text(grad: float | None, status: str) -> str:
     if grad is None:
         return "grad pending"
-    return f"grad {number(grad)}" + (" (so far)" if status == PARTIAL else "")
+    return f"grad {format_number(grad)}" + (" (so far)" if status == PARTIAL else "")
 
 
 def _still(graph: DrawnGraph, done: bool) -> Walk:
     n = len(graph.order)
-    grads = list(graph.grads) if done else [None] * n
+    grads: list[float | None] = list(graph.grads) if done else [None] * n
     return Walk(0, 0, grads, [FINAL if done else PENDING] * n, None, [], 0)
 
 
@@ -233,6 +324,7 @@ def _roles(order: list[Value], parameters: Iterable[Value] | None) -> list[str]:
 
 def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] | None) -> str:
     if color_by == "role":
+        assert roles is not None  # worked out by the caller whenever boxes are coloured by role
         return ROLE_COLORS[roles[i]]
     if color_by == "grad":
         g = walk.grads[i]
@@ -244,14 +336,18 @@ def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] |
     return {PENDING: PENDING_FILL, PARTIAL: "#fff3c4", FINAL: "#ffffff"}[walk.status[i]]
 
 
-def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of: str | None):
-    """The box for node i and, if an op made it, the op node in front of it."""
+def _value_nodes(
+    i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, steady: int, part_of, sizes: dict, called: str
+):
+    """The box for node i and, if an op made it, the op node in front of it (their sizes into `sizes`)."""
     g, status = walk.grads[i], walk.status[i]
     current = i == walk.current
+    data_text, grad_text = f"data {format_number(v.data)}", _grad_text(g, status)
+    sizes[f"n{i}"] = value_box_size(v.label or called, data_text, grad_text, steady)
     label = value_label(
-        v.label,
-        f"data {number(v.data)}",
-        _grad_text(g, status),
+        v.label or called,
+        data_text,
+        grad_text,
         fill=fill,
         pending=g is None,
         border=FED if current else ("#cb181d" if bad else None),
@@ -259,10 +355,13 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
     )
     part = ["part"] if part_of else []
     classes = ["value", status] + (["current"] if current else []) + part
-    tooltip = f"data {v.data!r}, grad {'pending' if g is None else repr(g)}" + (f", scope {v.scope}" if v.scope else "")
+    tooltip = f"{called}: data {format_number(v.data)}, grad {format_number(g)}" + (
+        f", scope {v.scope}" if v.scope else ""
+    )
     if part_of:
         tooltip += f", part of {part_of}"
-    yield f"n{i}", {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": tooltip}
+    node = {"label": label, "shape": "plain", "id": f"n{i}", "class": " ".join(classes), "tooltip": dot_text(tooltip)}
+    yield f"n{i}", node
     if v._primitive is None:
         return
     op = v.op
@@ -270,17 +369,20 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
         terms = len(plan.inputs[i])
         op = f"Σ {terms} terms" if op == "+" else f"Π {terms} factors"
     kind = " ".join(["op"] + part)
-    attrs = {"label": op, "shape": "ellipse", "id": f"o{i}", "class": kind, "fontsize": "11", "margin": "0.03"}
+    attrs = {"label": dot_text(op), "shape": "ellipse", "id": f"o{i}", "class": kind}
+    attrs.update(fontsize="11", margin="0.03")
     if part_of:
-        attrs["tooltip"] = f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)"
+        attrs["tooltip"] = dot_text(f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)")
+    sizes[f"o{i}"] = (text_width(op, size=11) + 16, 22.0)
     if len(op) <= 3:
         attrs.update(shape="circle", width="0.35", fixedsize="true")
+        sizes[f"o{i}"] = (25.0, 25.0)
     if current:
         attrs.update(style="filled", fillcolor=CURRENT, color=FED, penwidth="2", **{"class": f"{kind} current"})
     if bad:
-        lines = [op] + [f"✗ input {j}: rule {number(a)}, slope {number(s)}" for j, a, s in bad]
+        lines = [op] + [f"✗ input {j}: rule {format_number(a)}, slope {format_number(s)}" for j, a, s in bad]
         attrs.update(
-            label="\n".join(lines),
+            label=dot_text(*lines),
             shape="box",
             style="filled,rounded",
             fillcolor="#fcbba1",
@@ -290,11 +392,19 @@ def _value_nodes(i: int, v: Value, plan: Plan, walk: Walk, fill: str, bad, stead
             fixedsize="false",
             **{"class": f"{kind} mismatch"},
         )
+        sizes[f"o{i}"] = (max(text_width(line) for line in lines) + 16, 16.0 * len(lines) + 8)
     yield f"o{i}", attrs
 
 
-def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
+def _summary_attrs(s, walk: Walk, bad: dict, color_by: str | None, sizes: dict, name: str, clusters: bool) -> dict:
     notes = []
+    fill = "#f4f4f4"
+    if color_by == "grad":
+        # on the nodes' own |grad| scale, by the mean |grad| of the values it hides (the legend says so)
+        grads = [abs(walk.grads[i]) for i in s.members if walk.grads[i] is not None]
+        fill = grad_color(math.fsum(grads) / len(grads)) if grads else PENDING_FILL
+        if grads:
+            notes.append(f"mean |grad| {format_number(math.fsum(grads) / len(grads))}")
     if walk.total:  # a step of the walk is drawn
         done = sum(1 for i in s.members if walk.status[i] == FINAL)
         notes.append(f"{done:,} of {len(s.members):,} gradients final")
@@ -302,11 +412,19 @@ def _summary_attrs(s, order: list[Value], walk: Walk, bad: dict) -> dict:
     if wrong:
         notes.append(f"✗ {wrong} derivative rule(s) disagree")
     current = walk.current is not None and walk.current in set(s.members)
+    fill = CURRENT if current else fill
+    # inside the box of scope `layers.0`, a box reads `neurons.3`, not `layers.0.neurons.3`: narrower
+    title, parts = s.title, s.path.split(".") if clusters and s.path else []
+    indexed = [k for k, part in enumerate(parts) if part.isdigit()]  # the box's title: layers.0 (see below)
+    if indexed and title.startswith(".".join(parts[: indexed[-1] + 1]) + "."):
+        title = title[len(".".join(parts[: indexed[-1] + 1])) + 1 :]
+    rows = summary_rows(s, notes, title)
+    sizes[name] = (max(text_width(row) for row in rows) + 20, 15.0 * len(rows) + 10)
     attrs = {
-        "label": summary_label(s, notes),
+        "label": summary_label(s, notes, fill, title),
         "shape": "box",
         "style": "dashed,rounded,filled",
-        "fillcolor": CURRENT if current else "#f4f4f4",
+        "fillcolor": fill,
         "color": "#cb181d" if wrong else "#777777",
         "class": "summary current" if current else "summary",
     }
@@ -332,18 +450,21 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         passes_through = up and not place.get(up) and len(children[up]) == 1
         box[path] = box[up] if passes_through else path
         chain.setdefault(box[path], []).append(path)
-    graphs = {}
+    graphs: dict[str, graphviz.Digraph] = {}
     for key, paths in chain.items():
         # titled by the most specific module path in it: one ending in an index (a module in a
         # list, like layers.1), else one holding nodes, else the outermost
         indexed = [p for p in paths if p.rpartition(".")[2].isdigit()]
         holding = [p for p in paths if place.get(p)]
-        sub = graphviz.Digraph(name=f"cluster_{key}")
-        sub.attr(label=(indexed or holding or [key])[-1], style="rounded", color="#9e9e9e", fontcolor="#616161")
+        # named by position, not by path: a scope may hold any character, a DOT name may not
+        sub = graphviz.Digraph(name=f"cluster_{len(graphs)}")
+        title = dot_text((indexed or holding or [key])[-1])
+        sub.attr(label=title, style="rounded", color="#9e9e9e", fontcolor="#616161")
         sub.attr(fontsize="11", labeljust="l")
         for p in paths:
             for name, attrs in place.get(p, []):
                 sub.node(name, **attrs)
+            _keep_in_order(dot, sub, place.get(p, []))
         graphs[key] = sub
     inside: dict[str, list[str]] = {"": []}
     for key in chain:
@@ -355,8 +476,37 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
             graphs[key].subgraph(graphs[kid])
     for name, attrs in place.get("", []):
         dot.node(name, **attrs)
+    _keep_in_order(dot, dot, place.get("", []))
     for kid in inside[""]:
         dot.subgraph(graphs[kid])
+
+
+def _keep_in_order(top: graphviz.Digraph, graph: graphviz.Digraph, nodes: list[tuple[str, dict]]) -> None:
+    # dot orders a rank to cross fewest edges, which shuffles the summary boxes of one scope
+    # (neurons 3, 5, 4, 0, ...): side by side in one rank, chained by invisible edges, they keep
+    # the order they were given in, the order of their module index. Top to bottom, more than
+    # _BOXES_PER_ROW of them wrap into rows (an invisible edge from each box to the one below),
+    # so eight neurons' boxes do not make the drawing twice a page wide.
+    boxes = [name for name, attrs in nodes if attrs.get("class", "").startswith("summary")]
+    if len(boxes) < 2:
+        return
+    tb = top.graph_attr.get("rankdir") == "TB"
+    per_row = _BOXES_PER_ROW if tb else len(boxes)
+    rows = [boxes[k : k + per_row] for k in range(0, len(boxes), per_row)]
+    for names in rows:
+        row = graphviz.Digraph(graph_attr={"rank": "same"})
+        for a, b in zip(names, names[1:]):
+            # dot puts a flat edge's head before its tail: left of it in TB, below it in LR
+            row.edge(*((a, b) if tb else (b, a)), style="invis")
+        if len(names) == 1:
+            row.node(names[0])
+        graph.subgraph(row)
+    for upper, lower in zip(rows, rows[1:]):
+        for a, b in zip(upper, lower):
+            graph.edge(a, b, style="invis")
+    # ranks across clusters, a light crossing minimization that keeps the order given, and the
+    # dashed edges between boxes merged where they run side by side (dozens, else)
+    top.graph_attr.update(newrank="true", mclimit="0.01", remincross="false", concentrate="true")
 
 
 def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> None:
@@ -393,7 +543,7 @@ def _emit_edges(dot: graphviz.Digraph, plan: Plan, walk: Walk, bad: dict) -> Non
         dot.edge(tail, head, style="dashed")
 
 
-def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> str:
+def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | None, check: bool) -> list[str]:
     order = graph.order
     lines = []
     if step is not None:
@@ -405,18 +555,25 @@ def _caption(graph: DrawnGraph, plan: Plan, walk: Walk, bad: dict, step: int | N
         else:
             lines.append(f"check: all {ops} derivative rules agree with the numerical slope")
     if not plan.complete:
+        # one line a learner can check: shown + hidden in boxes + folded into Σ/Π = all nodes
         n = len(order)
-        shown = sum(plan.shown)
-        hidden = sum(s.hidden for s in plan.summaries)
-        folded = sum(plan.folded[i] for i in range(n) if plan.shown[i])
-        text = f"showing {shown:,} of {n:,} nodes"
+        text = f"showing {sum(plan.shown):,} of {n:,} nodes"
+        hidden, boxes = sum(s.hidden for s in plan.summaries), len(plan.summaries)
         if hidden:
-            boxes = "box" if len(plan.summaries) == 1 else "boxes"
-            text += f"; {hidden:,} hidden in {len(plan.summaries)} dashed summary {boxes}"
-        if folded:
-            text += f"; {folded:,} partial sums/products folded into Σ/Π nodes"
+            text += f" · {hidden:,} more in the {boxes} dashed box{'es' if boxes > 1 else ''}"
+        folded = {op: sum(plan.folded[i] for i in range(n) if plan.shown[i] and order[i].op == op) for op in "+*"}
+        if any(folded.values()):
+            kinds = [f"{count:,} partial {what}" for count, what in ((folded["+"], "sums"), (folded["*"], "products"))]
+            into = "Σ/Π" if all(folded.values()) else "Σ" if folded["+"] else "Π"
+            text += f" · {' and '.join(k for k, c in zip(kinds, folded.values()) if c)} inside the {into} nodes"
         lines.append(text)
-        if graph.expanded:
-            fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
-            lines.append(f"counting fused nodes ({fused}) as their parts: {graph.size:,} nodes in the graph itself")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return lines
+
+
+def _counting_note(graph: DrawnGraph) -> str:
+    """What the node count counts, for the drawing's tooltip: fused nodes are counted as their parts."""
+    fused = ", ".join(f"{count:,} {op}" for op, count in sorted(graph.expanded.items()))
+    return (
+        f"{len(graph.order):,} nodes counting fused nodes ({fused}) as their parts; "
+        f"{graph.size:,} in the graph itself (draw_dot(..., expand=False) draws those)"
+    )

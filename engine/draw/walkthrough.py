@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.draw.style import number
+from engine.format import format_number as number  # the one number format (style.number is gone)
+from engine.names import node_names
 from engine.ops import chain_rule, local_derivatives
 from engine.value import Value
 
-__all__ = ["Walk", "replay_backward", "step_caption"]
+__all__ = ["Walk", "replay_backward", "walk_through", "step_caption"]
 
 PENDING, PARTIAL, FINAL = "pending", "partial", "final"
 
@@ -76,6 +77,35 @@ def replay_backward(order: list[Value], parents: list[list[int]], step: int, tex
     return snapshot
 
 
+def walk_through(order: list[Value], parents: list[list[int]]):
+    """Every step of the walk, step 1 to the end, in one pass (the animation's way: replaying each
+    step from the start would cost steps × nodes). Yields one Walk per step whose lists are updated
+    in place, so read each before asking for the next; `fed` holds that step's (input, local, share).
+    The numbers are replay_backward's: the same chain rule, in the same order."""
+    n = len(order)
+    root = n - 1
+    steps = [i for i in range(root, -1, -1) if i == root or order[i]._primitive is not None]
+    uses_left = [0] * n
+    for ps in parents:
+        for p in ps:
+            uses_left[p] += 1
+    grads: list[float | None] = [None] * n
+    status = [PENDING] * n
+    for j, i in enumerate(steps):
+        if i == root:
+            grads[i], status[i] = 1.0, FINAL  # d root / d root; nothing uses the root
+        g = grads[i]
+        fed = []
+        for p, local, share in zip(parents[i], local_derivatives(order[i]), chain_rule(order[i], g)):
+            # this use's share of d root / d p
+            before = grads[p]
+            grads[p] = share if before is None else before + share
+            uses_left[p] -= 1
+            status[p] = FINAL if uses_left[p] == 0 else PARTIAL
+            fed.append((p, local, share))
+        yield Walk(j + 1, len(steps), grads, status, i, fed, 0)
+
+
 def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
     status = [PENDING if g is None else (FINAL if uses_left[i] == 0 else PARTIAL) for i, g in enumerate(grads)]
     fed = []
@@ -87,32 +117,40 @@ def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
     return Walk(step, total, list(grads), status, current, fed, 0)
 
 
-def _name(order: list[Value], i: int) -> str:
-    v = order[i]
-    if v.label:
-        return v.label
-    return f"the {v.op} node ({number(v.data)})" if v.op else f"the leaf {number(v.data)}"
-
-
 def _attribute_of(name: str) -> str:
     # a label such as 'x1*w1 + x2*w2' in brackets, so that '.grad' reads as the whole node's
     return name if name.isidentifier() else f"({name})"
 
 
-def step_caption(order: list[Value], walk: Walk) -> str:
-    """One line saying what the walk did in its latest step (the animation shows it too)."""
+def step_caption(order: list[Value], walk: Walk, names: list[str] | None = None) -> str:
+    """One line saying what the walk did in its latest step (the animation shows it too).
+
+    Nodes are called by engine.names (`names`, else computed from `order`): never two alike.
+    """
+    if names is None:
+        names = node_names(order)
     if walk.step == 0:
         return f"step 0 of {walk.total}: before backward, every gradient is pending"
     if walk.current is None:
         return f"backward finished after {walk.total} step{'s' if walk.total != 1 else ''}: every gradient is final"
     c = walk.current
-    g = number(walk.grads[c])
+    current_grad = walk.grads[c]
+    assert current_grad is not None  # the node being stepped through has its complete gradient
+    g = number(current_grad)
     if c == len(order) - 1:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} starts the walk with grad 1 (d out / d out)"
+        head = f"step {walk.step} of {walk.total}: {_what(order, names, c)} starts the walk with grad 1 (d out / d out)"
     else:
-        head = f"step {walk.step} of {walk.total}: {_name(order, c)} has its complete grad {g}"
+        head = f"step {walk.step} of {walk.total}: {_what(order, names, c)} has its complete grad {g}"
     if not walk.fed:
         return head + "; a leaf passes nothing on"
-    shares = [f"{_attribute_of(_name(order, p))}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
+    shares = [f"{_attribute_of(names[p])}.grad += {number(local)} × {g}" for p, local, _ in walk.fed[:4]]
     more = f" and {len(walk.fed) - 4} more" if len(walk.fed) > 4 else ""
     return head + "; chain rule, input.grad += local derivative × grad: " + "; ".join(shares) + more
+
+
+def _what(order: list[Value], names: list[str], i: int) -> str:
+    # the node by its name, and for an unlabelled one what it is: `n12 (the + node, data -0.2771)`
+    v = order[i]
+    if v.label:
+        return names[i]
+    return f"{names[i]} (the {v.op} node, data {number(v.data)})" if v.op else f"{names[i]} (a leaf)"

@@ -113,17 +113,25 @@ def _build_parser() -> argparse.ArgumentParser:
     draw.add_argument(
         "-o",
         "--output",
-        required=True,
         metavar="OUT",
-        help="file to write: .svg .png .pdf (Graphviz), .dot .gv "
+        help="file to write (without it only the gradients are printed): .svg .png .pdf (Graphviz), .dot .gv "
         "(the DOT source, no Graphviz needed) or .html (the backward pass step by step, with a slider)",
     )
-    draw.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="left to right (default) or top to bottom")
+    draw.add_argument(
+        "--rankdir", choices=RANKDIRS, help="left to right or top to bottom (default: the one that fits a screen)"
+    )
     draw.add_argument("--color-by", choices=COLOR_MODES, help="fill boxes by |grad| (log scale) or by role")
     draw.add_argument("--step", type=natural, metavar="K", help="draw the backward walk after K chain-rule steps")
     draw.add_argument("--check", action="store_true", help="mark in red any op whose derivative disagrees numerically")
     draw.add_argument(
         "--max-nodes", type=at_least_20, default=300, metavar="N", help="boxes before folding modules (default 300)"
+    )
+    draw.add_argument(
+        "--max-steps",
+        type=positive_int,
+        default=300,
+        metavar="N",
+        help="most chain-rule steps an .html step-through may hold (default 300)",
     )
     draw.set_defaults(run=cli_draw.run, command="draw")
 
@@ -146,6 +154,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--clip", type=positive, metavar="NORM", help="cap the gradient norm before each step")
     train.add_argument("--seed", type=int, default=0, help="seed for data, weights and batches (default 0)")
     train.add_argument("--plot", metavar="OUT", help="write the decision boundary picture (.png .svg .pdf)")
+    train.add_argument("--plot-history", metavar="OUT", help="write the loss and accuracy curves (.png .svg .pdf)")
     train.add_argument("--save", metavar="MODEL.json", help="write the trained weights as JSON")
     train.add_argument("--no-compile", action="store_true", help="run the plain Value graph, not the compiled one")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -170,7 +179,7 @@ def _build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--samples", type=positive_int, default=32, help="batch size of the one backward (default 32)")
     flow.add_argument("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     flow.add_argument("-o", "--output", metavar="OUT", help="write the diagram: .svg .png .pdf or .dot .gv")
-    flow.add_argument("--rankdir", choices=RANKDIRS, default="LR")
+    flow.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="top to bottom (default) or left to right")
     flow.set_defaults(run=cli_gradflow.run, command="gradflow")
     return parser
 

@@ -21,13 +21,18 @@ micrograd builds them.
 from __future__ import annotations
 
 import ast
+import io
 import keyword
+import math
 import operator
+import re
+import tokenize
 from collections.abc import Callable, Mapping
 
 from engine import Value
 from engine.checks import is_real
 from engine.ops import abs_, cos, exp, leaky_relu, log, power, relu, sigmoid, sin, softplus, sqrt, tanh
+from nn.cli.status import shown
 
 __all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "check_name"]
 
@@ -94,16 +99,18 @@ class UnknownNamesError(ExpressionError):
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
-        listed = ", ".join(repr(n) for n in names)
+        listed = ", ".join(shown(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         super().__init__(f"unknown name{'s' if len(names) > 1 else ''} {listed}")
 
 
 def check_name(name: str) -> str:
     """`name` if it can be a variable of an expression; ExpressionError saying why not otherwise."""
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise ExpressionError(f"{name!r} is not a valid name: use letters, digits and _, not starting with a digit")
+        raise ExpressionError(
+            f"{shown(name)} is not a valid name: use letters, digits and _, not starting with a digit"
+        )
     if name.startswith("__"):
-        raise ExpressionError(f"the name {name!r} is not allowed: names starting with __ are refused")
+        raise ExpressionError(f"the name {shown(name)} is not allowed: names starting with __ are refused")
     if name in FUNCTIONS:
         raise ExpressionError(f"{name!r} is a function of the expression language, not a variable name")
     return name
@@ -135,25 +142,88 @@ def _parse(text: str) -> ast.Expression:
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be text, got {type(text).__name__}")
     text = text.strip()
-    if not text:
-        raise ExpressionError("the expression is empty")
+    if not text or text.startswith("#") and "\n" not in text:
+        raise ExpressionError("the formula is empty: give an expression such as x*w + b")
     try:
         return ast.parse(text, mode="eval")
     except SyntaxError as error:
         raise ExpressionError(_why_not_an_expression(text, error)) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the expression is nested too deeply") from None
+        pass  # deeper than Python's parser goes: a long flat sum can still be read term by term
     except ValueError:  # a null byte, or a character the terminal could not encode
         raise ExpressionError("the expression holds characters that are not text: retype it") from None
+    return _parse_long_sum(text)
+
+
+# Python's parser and the ast module recurse once per operator of a chain like 1+1+...+1, so
+# beyond a few thousand terms ast.parse gives up. A sum is the loosest-binding operation of the
+# language, so it can be cut at its top-level + and - (found by the tokenizer, which does not
+# recurse), each term parsed on its own and the terms chained here, without recursion.
+# measured on CPython 3.11: ~2,990 factors in one product, 200 nested brackets or calls
+DEEPEST_TERM = "more than about 2,900 factors in one product, or brackets or calls nested more than 200 deep"
+
+
+def _parse_long_sum(text: str) -> ast.Expression:
+    too_deep = ExpressionError(f"the expression is nested too deeply for Python's parser ({DEEPEST_TERM}): split it")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as error:
+        raise ExpressionError(f"the expression is not valid: {error.args[0]}") from None
+    depth, cuts, previous = 0, [], None  # cuts: (offset in text, operator) of each top-level binary + or -
+    lines = [0]
+    for line in text.splitlines(keepends=True):
+        lines.append(lines[-1] + len(line))
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif token.type == tokenize.OP and token.string in "+-" and depth == 0 and _ends_an_operand(previous):
+            cuts.append((lines[token.start[0] - 1] + token.start[1], token.string))
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER):
+            previous = token
+    starts = [0] + [at + 1 for at, _ in cuts]
+    ends = [at for at, _ in cuts] + [len(text)]
+    body: ast.expr | None = None
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        try:
+            term = ast.parse(text[start:end].strip(), mode="eval").body
+        except SyntaxError as error:
+            raise ExpressionError(_why_not_an_expression(text, error)) from None
+        except (RecursionError, MemoryError):
+            raise too_deep from None
+        ast.increment_lineno(term, i * 1_000_000)  # keeps names in order of appearance
+        op = ast.Sub() if i and cuts[i - 1][1] == "-" else ast.Add()
+        body = term if body is None else ast.BinOp(left=body, op=op, right=term)
+    return ast.Expression(body=body)
+
+
+def _ends_an_operand(token: tokenize.TokenInfo | None) -> bool:
+    """Whether a + or - after `token` is binary (x - y) rather than a sign (x * -y)."""
+    if token is None:
+        return False
+    if token.type in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING):
+        return not keyword.iskeyword(token.string) or token.string in ("True", "False", "None")
+    return token.type == tokenize.OP and token.string in ")]}"
+
+
+# a number written against a name or a bracket, as on paper: 2x, 0.5tanh(x), 3(x+1)
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?)(?![eE][+-]?\d|[jJ]\b|[xXoObB][\da-fA-F])([A-Za-z_]\w*|\()")
 
 
 def _why_not_an_expression(text: str, error: SyntaxError) -> str:
     """Say what the text is, when it is Python but not one expression (statements, imports)."""
+    product = _IMPLICIT_PRODUCT.search(text)
+    if product and "literal" in (error.msg or ""):
+        number, after = product.groups()
+        return f"{shown(number + after)}: multiplication needs *, write {number}*{after}"
     try:
         module = ast.parse(text, mode="exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         where = f" at column {error.offset}" if error.offset else ""
         return f"the expression is not valid: {error.msg}{where}"
+    if not module.body:  # only comments
+        return "the formula is empty: give an expression such as x*w + b"
     if len(module.body) > 1:
         return f"several statements ({len(module.body)}) are not allowed: give one expression"
     statement = module.body[0]
@@ -181,10 +251,10 @@ def _check(tree: ast.Expression) -> list[str]:
             stack.append(node.operand)
         elif isinstance(node, ast.Call):
             _check_call(node)
-            stack.append(node.args[0])
+            stack.append(node.args[0])  # a second argument (leaky_relu's slope) is a plain number
         elif isinstance(node, ast.Name):
             if node.id.startswith("__"):
-                raise ExpressionError(f"the name {node.id!r} is not allowed: names starting with __ are refused")
+                raise ExpressionError(f"the name {shown(node.id)} is not allowed: names starting with __ are refused")
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"{node.id!r} is a function: call it, as in {node.id}(x)")
             used.setdefault(node.id, None)
@@ -213,11 +283,36 @@ def _check_call(node: ast.Call) -> None:
     name = func.id
     if name not in FUNCTIONS:
         why = " (names starting with __ are refused)" if name.startswith("__") else ""
-        raise ExpressionError(f"calling {name!r} is not allowed{why}: the functions are {_functions()}")
+        raise ExpressionError(f"calling {shown(name)} is not allowed{why}: the functions are {_functions()}")
     if node.keywords:
         raise ExpressionError(f"keyword arguments are not allowed: call {name}(x) with one argument")
-    if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise ExpressionError("unpacking (*) is not allowed")
+    if name in _SECOND_ARGUMENT:
+        if len(node.args) not in (1, 2):
+            raise ExpressionError(f"{name} takes x and an optional {_SECOND_ARGUMENT[name]}, got {len(node.args)}")
+        if len(node.args) == 2:
+            _slope(node)
+        return
+    if len(node.args) != 1:
         raise ExpressionError(f"{name} takes exactly one argument, got {len(node.args)}")
+
+
+# functions that take a number after x, as in the engine: leaky_relu(x, slope)
+_SECOND_ARGUMENT = {"leaky_relu": "slope"}
+
+
+def _slope(node: ast.Call) -> float:
+    """The second argument of leaky_relu(x, 0.1): a plain number, since the engine takes a float there."""
+    try:
+        value = ast.literal_eval(node.args[1])
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        value = None
+    name = node.func.id
+    if not is_real(value) or isinstance(value, complex) or not math.isfinite(value):
+        what = _SECOND_ARGUMENT[name]
+        raise ExpressionError(f"the {what} of {name}(x, {what}) must be a finite number, as in {name}(x, 0.1)")
+    return float(value)
 
 
 def _check_number(value: object) -> None:
@@ -259,7 +354,8 @@ def _evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value | float:
             x = results.pop()
             results.append(-x if isinstance(node.op, ast.USub) else x)
         else:
-            results.append(FUNCTIONS[node.func.id](results.pop()))
+            extra = [_slope(node)] if len(node.args) == 2 else []
+            results.append(FUNCTIONS[node.func.id](results.pop(), *extra))
     (out,) = results
     return out
 

@@ -19,7 +19,7 @@ every check where the value enters and every `print` to stderr in one place.
 
 from __future__ import annotations
 
-__all__ = ["OK", "FAILED", "REFUSED", "MISSING", "Stop"]
+__all__ = ["OK", "FAILED", "REFUSED", "MISSING", "Stop", "shown"]
 
 OK, FAILED, REFUSED, MISSING = 0, 1, 2, 3
 
@@ -31,3 +31,21 @@ class Stop(Exception):
         super().__init__(message)
         self.status = status
         self.prog = prog  # the (sub)command to name, when it differs from the one being run
+
+
+SHOWN_AT_MOST = 60  # characters of the user's own text echoed in one message
+
+
+def shown(text: str, limit: int = SHOWN_AT_MOST) -> str:
+    """`text` quoted for a message: control characters escaped, and cut after `limit` characters.
+
+    What the user typed is echoed back so they can see what was read, but a terminal must never
+    receive its escape sequences (they can retitle the window or hide text), and a pasted megabyte
+    must not fill the screen. `repr` escapes every non-printable character.
+
+    >>> print(shown("x" + chr(27) + "]0;title"), shown("a" * 100, 5))
+    'x\\x1b]0;title' 'aaaaa'... (100 characters)
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"

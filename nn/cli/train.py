@@ -10,7 +10,10 @@ only choose; every rule of training (micrograd's falling learning rate, clipping
 the compiled step) lives in `nn.fit`, the same function a notebook calls.
 
 A run that diverges ends with status 1 and fit's advice in this command's words (`--lr`,
-`--clip 1.0`), and writes no file: saving or plotting a model full of nan would help nobody.
+`--clip 1.0`), and writes no file: saving or plotting a model full of nan would help nobody. A
+run that ends with finite numbers but learned nothing (accuracy no better than always saying
+the commonest class, or a loss far above where it started) writes what was asked, since the
+pictures show what went wrong, then prints one line of advice and ends with status 1 too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import time
 from pathlib import Path
 
+from engine.format import format_number
 from nn.cli.files import PLOTS, output_path, require_matplotlib, write_atomically
 from nn.cli.status import FAILED, OK, REFUSED, Stop
 
@@ -33,9 +37,12 @@ def run(args: argparse.Namespace) -> int:
 
     task = TASKS[args.loss]
     plot = output_path(args.plot, PLOTS, "--plot") if args.plot else None
+    curves = output_path(args.plot_history, PLOTS, "--plot-history") if args.plot_history else None
     save = output_path(args.save, (".json",), "--save") if args.save else None
     if plot is not None:
         require_matplotlib("--plot")  # before training, not after it
+    if curves is not None:
+        require_matplotlib("--plot-history")
     X, y = _dataset(args)
     if args.batch_size is not None and args.batch_size > len(X):
         raise Stop(f"--batch-size {args.batch_size} is more than the {len(X)} samples (--samples)", REFUSED)
@@ -72,15 +79,17 @@ def run(args: argparse.Namespace) -> int:
     right = sum(p == t for p, t in zip(predict(model, X, args.loss, classes), y))
     print(
         f"trained {model.sizes[0]}-{'-'.join(map(str, model.sizes[1:]))} MLP on {args.dataset} "
-        f"({len(X)} samples) for {history.steps} steps in {seconds:.1f} s"
+        f"({_count(len(X), 'sample')}) for {_count(history.steps, 'step')} in {seconds:.1f} s"
     )
     # loss and accuracy of the same weights, the final ones (fit's last loss was before its update)
-    print(f"final loss {_loss_of(model, X, y, args.loss):.4f}")
-    print(f"accuracy {right / len(y):.1%} ({right} of {len(y)} samples)")
+    final_loss = _loss_of(model, X, y, args.loss)
+    print(f"final loss {format_number(final_loss)}")
+    print(f"accuracy {right / len(y):.1%} ({right} of {_count(len(y), 'sample')})")
     unhealthy = [f"{s.name} {s.status}" for s in history.grad_stats[-1] if s.status != "ok"]
     print(f"gradients at the last step: {', '.join(unhealthy) if unhealthy else 'ok in every layer'}")
-    # the picture is drawn in memory first, so that a failure leaves neither file behind
+    # the pictures are drawn in memory first, so that a failure leaves no file behind
     picture = _decision_boundary(model, X, y, args.loss, plot.suffix[1:].lower()) if plot is not None else None
+    curve_picture = _curves(history, curves.suffix[1:].lower()) if curves is not None else None
     made = []
     try:
         if save is not None:
@@ -93,8 +102,12 @@ def run(args: argparse.Namespace) -> int:
                 raise Stop(f"cannot write {save}: {error.strerror or error}", FAILED) from None
             if not existed:
                 made.append(save)
-        if picture is not None:
-            write_atomically(plot, lambda tmp: Path(tmp).write_bytes(picture))
+        for path, data in ((plot, picture), (curves, curve_picture)):
+            if path is not None and data is not None:
+                existed = path.exists()
+                write_atomically(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+                if not existed:
+                    made.append(path)
     except Stop:
         for path in made:  # written a moment ago by this run: take it back
             path.unlink(missing_ok=True)
@@ -104,7 +117,37 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote weights: {save} (load with nn.load({rebuild}, {str(save)!r}))")
     if plot is not None:
         print(f"wrote decision boundary: {plot}")
+    if curves is not None:
+        print(f"wrote loss and accuracy curves: {curves}")
+    failure = _learned_nothing(history.loss[0], final_loss, right / len(y), y)
+    if failure:
+        raise Stop(f"{failure}: try a smaller --lr, --activation tanh or relu, --init he, or --clip 1.0", FAILED)
     return OK
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 sample', '2 samples'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _learned_nothing(first_loss: float, final_loss: float, accuracy: float, y: list[int]) -> str:
+    """What went wrong with a run whose numbers stayed finite, or '' if it learned something.
+
+    Chance is what always answering the commonest class scores; a loss that ends at more than
+    twice where it started (and above 0.1, so a tiny loss that wobbles is no failure) diverged.
+    """
+    chance = max(y.count(c) for c in set(y)) / len(y)
+    if final_loss > 2 * first_loss and final_loss > 0.1:
+        return (
+            f"the run diverged: the loss ended at {format_number(final_loss)}, "
+            f"it started at {format_number(first_loss)}"
+        )
+    if accuracy <= chance < 1:  # (with one class only, every answer is right)
+        return (
+            f"the run learned nothing: accuracy {accuracy:.1%} is no better than always "
+            f"answering the commonest class ({chance:.1%})"
+        )
+    return ""
 
 
 def _optimizer(kind: str, model, lr: float | None):
@@ -134,17 +177,27 @@ def _loss_of(model, X: list, y: list, loss: str) -> float:
 
 def _decision_boundary(model, X: list, y: list, loss: str, kind: str) -> bytes:
     """The decision-boundary picture as the bytes of a .png, .svg or .pdf file."""
+    from nn.boundary import plot_decision_boundary
+
+    return _figure_bytes(plot_decision_boundary(model, X, y, loss=loss).figure, kind)
+
+
+def _curves(history, kind: str) -> bytes:
+    """History.plot()'s loss and accuracy curves as the bytes of a .png, .svg or .pdf file."""
+    axes = history.plot()
+    return _figure_bytes((axes[0] if isinstance(axes, list) else axes).figure, kind)
+
+
+def _figure_bytes(figure, kind: str) -> bytes:
+    """A matplotlib figure as a file's bytes, drawn in memory (and closed)."""
     import io
 
     import matplotlib.pyplot as plt
 
-    from nn.boundary import plot_decision_boundary
-
-    ax = plot_decision_boundary(model, X, y, loss=loss)
-    ax.figure.tight_layout()
+    figure.tight_layout()
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format=kind, dpi=120)
-    plt.close(ax.figure)
+    figure.savefig(buffer, format=kind, dpi=120)
+    plt.close(figure)
     return buffer.getvalue()
 
 
