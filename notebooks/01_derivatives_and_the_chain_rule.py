@@ -32,8 +32,10 @@ for h in (0.1, 0.001, 0.00001):
 
 # %% [markdown]
 # The estimates settle on 14. Calculus gives it exactly: $f'(x) = 6x - 4$, so $f'(3) = 14$. (Make $h$
-# *too* small, say $10^{-14}$, and floating-point rounding takes over — the reason we will not compute
-# gradients this way in practice, only check them.)
+# *too* small, say $10^{-14}$, and floating-point rounding takes over.) We will not compute
+# gradients this way in practice, only check them, and the reason is cost more than rounding: a
+# nudge gives one slope per forward pass, so a network with a million weights needs a million
+# forward passes, where one backward pass gives all million slopes at once.
 #
 # The slope is the tilt of the tangent line that just touches the curve at $x = 3$:
 
