@@ -87,7 +87,7 @@ plt.show()
 
 # %% [markdown]
 # The network has bent its boundary around the moons: the shaded regions are the class it gives each
-# point of the plane (a red ring would mark a point it still gets wrong).
+# point of the plane, and a red ring marks each training point it still gets wrong.
 #
 # ## 4. The learning rate
 #
@@ -119,8 +119,8 @@ plt.show()
 #
 # Adam keeps, for every weight, a running average of its gradient (momentum) and of its squared
 # gradient, and divides one by the square root of the other: each weight gets its own step size, about
-# the learning rate whatever the size of its gradient. On small problems it often converges much faster
-# than plain SGD.
+# the learning rate whatever the size of its gradient. The plot below is one seed, with a
+# learning rate picked for each optimiser: read it as one run, not a race.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))

@@ -101,8 +101,8 @@ plt.show()
 #
 # `nn.fit` records each layer's gradient statistics at every step, and each layer's
 # **update-to-data ratio**: $\log_{10}(|\Delta w| / |w|)$, how far one step moves the weights relative to
-# their size. Around $-3$ is healthy; much lower and the layer barely learns. A six-layer sigmoid
-# network with Xavier init, trained for 25 steps:
+# their size. Around $-3$ is healthy; much lower and the layer barely learns. A sigmoid network of six hidden
+# layers and an output layer (seven layers) with Xavier init, trained for 25 steps:
 
 # %%
 model = nn.MLP(2, [8] * 6 + [1], activation="sigmoid", init="xavier", seed=0)
