@@ -101,6 +101,9 @@ def test_the_wheel_holds_exactly_the_packages_their_py_typed_and_the_license(whe
         "chainrule/py.typed",
         "engine/py.typed",
         "nn/py.typed",
+        "engine/draw/explorer.js",  # the explorer page's script and styles, the step-through's player
+        "engine/draw/explorer.css",
+        "engine/draw/player.js",
         *(f"{info}/{part}" for part in ["licenses/LICENSE", "METADATA", "WHEEL", "entry_points.txt", "top_level.txt"]),
         f"{info}/RECORD",
     }
