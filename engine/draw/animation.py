@@ -21,6 +21,7 @@ import html
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -141,7 +142,9 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         before = {f"n{i}": state(i, start) for i in sorted(shown)}
         start_states = dict(before)
         counted: set[int] = set()  # hidden nodes whose gradient is final, counted in their box's note
-        records = [{"c": None, "fed": [], "box": None, "caption": step_caption(order, start, names)}]
+        records: list[dict[str, Any]] = [
+            {"c": None, "fed": [], "box": None, "caption": step_caption(order, start, names)}
+        ]
         bar.update(1)
         for walk in walk_through(order, parents):
             current = walk.current
