@@ -16,6 +16,7 @@ light.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from engine._version import __version__ as __version__
 from engine.autodiff import GradcheckError, grad, gradcheck, local_derivatives
@@ -23,6 +24,19 @@ from engine.memory import gc_paused
 from engine.modes import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from engine.ops import Primitive, primitive
 from engine.value import Value, topological_order
+
+if TYPE_CHECKING:  # the type checker sees the lazy names' real types; at run time __getattr__ loads them
+    from engine.compiler import Compiled, compile
+    from engine.draw import (
+        Drawing,
+        Explorer,
+        GraphvizNotFoundError,
+        backward_animation,
+        backward_frames,
+        backward_widget,
+        draw_dot,
+        explore,
+    )
 
 # public names that live in a subpackage, imported on first use
 _LAZY = {

@@ -83,7 +83,7 @@ def real_number(x: object) -> float:
     kind = type(x).__name__
     if type(x).__module__ == "numpy":
         if kind in ("bool", "bool_"):  # numpy's bool is not a numbers.Real, but it is a real number
-            return float(x)
+            return float(x)  # type: ignore[arg-type]  # numpy.bool_ has __float__; typed as object here
         kind = f"numpy.{kind}"
     hint = " (use its .data, or .detach() for a new leaf)" if kind == "Value" else ""
     raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")

@@ -50,7 +50,7 @@ def backward_with_checks(root, order: list, special: list, gradient: float) -> N
     earlier = {v: v.grad for v in hooked if v._primitive is None}
     for v in earlier:
         v.grad = 0.0
-    hooked = set(hooked)
+    is_hooked = set(hooked)
     root.grad += gradient
     anomaly = _mode.get().anomaly
     names = node_names(order) if anomaly or closures else []  # to say which node went wrong (engine.names)
@@ -59,7 +59,7 @@ def backward_with_checks(root, order: list, special: list, gradient: float) -> N
     try:
         for i in range(len(order) - 1, -1, -1):
             v = order[i]
-            if v in hooked:
+            if v in is_hooked:
                 for hook in v._meta.hooks:
                     replaced = hook(v.grad)
                     if replaced is not None:

@@ -31,9 +31,10 @@ import inspect
 import math
 import numbers
 import operator
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial, reduce
 
 __all__ = [
     "Primitive",
@@ -518,9 +519,18 @@ def logsumexp(*xs: object) -> object:
 
 def weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
     """b + w0*x0 + w1*x1 + ..., summed in micrograd's order: the bias first, then each product
-    in turn (from Python 3.12 sum() compensates rounding, so results there can differ from
-    micrograd's in the last bits)."""
-    return sum(map(operator.mul, ws, xs), b)
+    in turn, each addition rounded as `+` rounds it (from Python 3.12 sum() alone compensates
+    rounding, so its results differ from micrograd's and the unfused graph's in the last bits).
+
+    >>> weighted_sum([2.0, 3.0], [1.0, -1.0], 0.5)
+    -0.5
+    """
+    return _left_fold_sum(map(operator.mul, ws, xs), b)
+
+
+# up to 3.11 sum() rounds each addition like `+` and is the faster one (440 ns against 740 for
+# 16 terms); from 3.12 it compensates, so a left fold of `+` keeps micrograd's bits
+_left_fold_sum = sum if sys.version_info < (3, 12) else partial(reduce, operator.add)
 
 
 def _linear_forward(*inputs: float) -> float:

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from engine import no_grad
+from engine.extras import require_extra
 from nn.tasks import task_named
 
 __all__ = ["predict", "plot_decision_boundary"]
@@ -69,6 +70,7 @@ def plot_decision_boundary(
     matplotlib is imported only now. Points the model gets wrong are drawn with a red ring.
     """
     threshold = task_named(loss).threshold  # before matplotlib: a wrong name is refused at once
+    require_extra("matplotlib", "plot", "plot_decision_boundary")
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeGuard
 
 from engine import Value
+from engine.extras import require_extra
 
 __all__ = ["to_torch"]
 
@@ -47,10 +48,7 @@ def to_torch(model: _Network | _Layer) -> object:
     `model` is an MLP (its `layers`) or a Layer (its `neurons`). Row j of a layer's weight matrix
     is neuron j's `w`; its bias entry is neuron j's `b`.
     """
-    try:
-        import torch
-    except ImportError:
-        raise ImportError("to_torch needs PyTorch: pip install torch (see https://pytorch.org)") from None
+    torch = require_extra("torch", "torch", "to_torch")
     stack = getattr(model, "layers", None)
     if _is_layer(model):
         layers = [model]

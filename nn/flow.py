@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from engine.checks import is_integer, require
 from engine.draw.dot import RANKDIRS, Drawing
 from engine.draw.style import dot_text, html_text
+from engine.extras import require_extra
 from engine.format import format_number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
@@ -146,6 +147,7 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
     """
     if what not in ("grad", "update_ratio"):
         raise ValueError(f"what must be 'grad' or 'update_ratio', got {what!r}")
+    require_extra("matplotlib", "plot", "plot_grad_flow")
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from engine import Value, gc_paused, no_grad
 from engine.checks import is_integer, is_real, require
 from engine.compiler import compile as compile_graph
+from engine.extras import require_extra
 from engine.format import format_number
 from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
 from nn.optim import SGD
@@ -71,7 +72,8 @@ class History:
     def __repr__(self) -> str:
         if not self.steps:
             return "History(0 steps)"
-        text = f"History({self.steps} steps: loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}"
+        steps = f"{self.steps} step" + ("s" if self.steps != 1 else "")
+        text = f"History({steps}: loss {format_number(self.loss[0])} -> {format_number(self.loss[-1])}"
         if not math.isnan(self.accuracy[-1]):
             text += f", accuracy {self.accuracy[0]:.1%} -> {self.accuracy[-1]:.1%}"
         if self.val_loss:
@@ -93,6 +95,7 @@ class History:
         """
         if not self.steps:
             raise ValueError("this History has no steps to plot: fit ran for 0 steps")
+        require_extra("matplotlib", "plot", "History.plot")
         import matplotlib.pyplot as plt  # imported only now: fit itself needs no matplotlib
 
         with_accuracy = not all(math.isnan(a) for a in self.accuracy)

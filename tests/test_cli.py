@@ -377,8 +377,12 @@ def test_a_very_long_chain_is_refused_cleanly_rather_than_crashing():
     from nn.cli.expression import ExpressionError, build
 
     assert build("+".join(["x"] * 1500), {"x": 1.0})[0].data == 1500.0
+    product = "*".join(["x"] * 50_000)
+    if sys.version_info < (3, 11):  # CPython 3.10's parser takes a flat chain of any length
+        assert build(product, {"x": 1.0})[0].data == 1.0
+        return
     with pytest.raises(ExpressionError, match="nested too deeply.*2,900 factors"):
-        build("*".join(["x"] * 50_000), {"x": 1.0})
+        build(product, {"x": 1.0})
 
 
 # --- train -----------------------------------------------------------------------------------
@@ -456,6 +460,7 @@ def test_train_with_and_without_compile_prints_the_same_numbers(tmp_path):
 
 
 def test_a_diverging_run_fails_with_advice_and_writes_nothing(tmp_path):
+    pytest.importorskip("matplotlib")  # --plot is checked before training
     args = ["--loss", "mse", "--optimizer", "sgd", "--lr", "50", "--activation", "linear"]
     args += ["--samples", "40", "--steps", "30"]
     result = chainrule("train", *args, "--plot", "b.png", "--save", "m.json", cwd=tmp_path)
@@ -516,7 +521,7 @@ def test_train_plot_without_matplotlib_says_how_to_install_it_before_training(tm
     hide = "import sys; sys.modules['matplotlib'] = None; from nn.cli import main; sys.exit(main())"
     result = chainrule("train", "--plot", "b.png", cwd=tmp_path, python=[sys.executable, "-c", hide])
     assert result.returncode == 3
-    assert result.stderr.count("\n") == 1 and "pip install matplotlib" in result.stderr
+    assert result.stderr.count("\n") == 1 and "needs matplotlib" in result.stderr and "[plot]'" in result.stderr
     assert "trained" not in result.stdout and list(tmp_path.iterdir()) == []
 
 
@@ -542,6 +547,8 @@ def test_when_the_plot_cannot_be_written_the_saved_weights_are_taken_back(tmp_pa
     import nn.cli.train
     from nn.cli import main
     from nn.cli.status import FAILED, Stop
+
+    pytest.importorskip("matplotlib")
 
     def disk_full(path, write):
         raise Stop(f"cannot write {path}: No space left on device", FAILED)

@@ -156,7 +156,10 @@ def test_history_repr_reads_as_a_summary():
         update_ratio=[[], []],
         lr=[0.1, 0.1],
     )
-    assert repr(history) == "History(2 steps: loss 0.9 -> 0.1, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    # the one number format: 4 significant digits
+    assert repr(history) == (
+        "History(2 steps: loss 0.9000 -> 0.1000, accuracy 50.0% -> 100.0%; gradients: layers.0 vanishing)"
+    )
 
 
 # --- the table of tasks: one entry per loss name -------------------------------------------------

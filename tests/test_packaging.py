@@ -59,6 +59,15 @@ def test_a_micrograd_engine_py_in_the_folder_makes_import_chainrule_say_so_in_on
     assert str(tmp_path / "engine.py") in last and "rename it" in last
 
 
+def test_from_a_checkout_a_missing_matplotlib_is_fixed_with_the_editable_extra():
+    hide = "import sys; sys.modules['matplotlib'] = None; import nn; nn.plot_grad_flow(nn.MLP(2, [2, 1]))"
+    result = _run(hide, ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: plot_grad_flow needs matplotlib, which is not installed: pip install -e '.[plot]'"
+    )
+
+
 # --- the wheel, as a user gets it -------------------------------------------------------------
 
 
@@ -101,9 +110,9 @@ def test_the_wheel_holds_exactly_the_packages_their_py_typed_and_the_license(whe
         "chainrule/py.typed",
         "engine/py.typed",
         "nn/py.typed",
-        "engine/draw/explorer.js",  # the explorer page's script and styles, the step-through's player
+        "engine/draw/explorer.js",  # the explorer page's script and styles, written into each page
         "engine/draw/explorer.css",
-        "engine/draw/player.js",
+        "engine/draw/player.js",  # the step-through player's script
         *(f"{info}/{part}" for part in ["licenses/LICENSE", "METADATA", "WHEEL", "entry_points.txt", "top_level.txt"]),
         f"{info}/RECORD",
     }
@@ -135,17 +144,21 @@ print(chainrule.__version__, round(x.grad, 6))
 def test_a_clean_venv_with_the_wheel_runs_the_demo_the_cli_and_every_drawing(wheel, tmp_path):
     if shutil.which("dot") is None:
         pytest.skip("rendering needs the Graphviz 'dot' program (make graphviz installs it)")
+    # nothing of this work tree on the path: only what the wheel installs
+    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    env["MPLBACKEND"] = "Agg"
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
     bin_dir = venv / "bin"
     install = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[plot]"], capture_output=True, text=True
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[plot]"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert install.returncode == 0, install.stderr[-3000:]
     work = tmp_path / "user"
     work.mkdir()
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    env["MPLBACKEND"] = "Agg"
 
     def run(*command: str) -> str:
         done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
@@ -171,6 +184,20 @@ def test_a_clean_venv_with_the_wheel_runs_the_demo_the_cli_and_every_drawing(whe
     assert [name for name in made if not (work / name).is_file() or (work / name).stat().st_size == 0] == []
     assert (work / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert (work / "neuron.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # installed from a wheel, a missing matplotlib is fixed with the extra by its package name
+    hide = "import sys; sys.modules['matplotlib'] = None; from nn.cli import main; sys.exit(main())"
+    refused = subprocess.run(
+        [str(bin_dir / "python"), "-c", hide, "train", "--plot", "b.png"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 3
+    assert (
+        refused.stderr
+        == "chainrule train: error: --plot needs matplotlib, which is not installed: pip install 'chainrule[plot]'\n"
+    )
 
 
 def _version() -> str:

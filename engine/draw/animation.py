@@ -21,7 +21,6 @@ import html
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import graphviz
 
@@ -142,7 +141,7 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         before = {f"n{i}": state(i, start) for i in sorted(shown)}
         start_states = dict(before)
         counted: set[int] = set()  # hidden nodes whose gradient is final, counted in their box's note
-        records: list[dict[str, Any]] = [
+        records: list[dict[str, object]] = [
             {"c": None, "fed": [], "box": None, "caption": step_caption(order, start, names)}
         ]
         bar.update(1)
@@ -176,7 +175,6 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         bar.update(1)
     data = {
         "steps": records,
-        "fillCurrent": options.get("color_by") is None,
         "start": start_states,
         "current": CURRENT,
         "fed": FED,

@@ -68,7 +68,6 @@ _BOXES_PER_ROW = 4  # summary boxes side by side in a top-to-bottom drawing befo
 _TITLE_CHARS = 60  # a longer expression is no title for a browser tab
 _INFIX = {"+": 1, "*": 2, "**": 3}  # ops written between their operands, by how tightly they bind
 _CAPTION_CHARS = 100  # a caption line wraps here: about 600 pt of Helvetica 12, a drawing's width
-_WHOLE_WORDS = {"break_long_words": False, "break_on_hyphens": False}
 
 RANKDIRS = ("LR", "TB")  # the way data flows: left to right, or top to bottom
 COLOR_MODES = ("grad", "role")  # what color_by= may fill boxes by (None: plain boxes)
@@ -220,7 +219,11 @@ def draw_dot(
         dot.node("legend", label=legend, shape="plain", id="legend", **{"class": "legend"})
         sizes["legend"] = (190.0, 16.0 * legend.count("<TR>") + 8)
     lines = [title] if title is not None else _caption(graph, plan, walk, bad, step, check)
-    wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS, **_WHOLE_WORDS) or [""]]
+    wrapped = [
+        part
+        for line in lines
+        for part in textwrap.wrap(line, _CAPTION_CHARS, break_long_words=False, break_on_hyphens=False) or [""]
+    ]
     if any(wrapped):
         # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
         dot.attr(label=dot_text(*wrapped, "") if len(wrapped) == 1 else dot_text(*wrapped))
@@ -283,7 +286,7 @@ def _expressions(order: list[Value], parents: list[list[int]], limit: int) -> li
             base = texts[parts[0]] if tightness[parts[0]] >= 3 else f"({texts[parts[0]]})"
             text, tight = f"{base}{v.op}", 3
         else:
-            text, tight = f"{v.op}({', '.join(texts[k] for k in parts)})", 3
+            text, tight = f"{v.op}({', '.join(str(texts[k]) for k in parts)})", 3  # (none is None here)
         if text is not None and len(text) > limit:
             text = None
         texts.append(text)
@@ -299,7 +302,7 @@ def _grad_text(grad: float | None, status: str) -> str:
 
 def _still(graph: DrawnGraph, done: bool) -> Walk:
     n = len(graph.order)
-    grads = list(graph.grads) if done else [None] * n
+    grads: list[float | None] = list(graph.grads) if done else [None] * n
     return Walk(0, 0, grads, [FINAL if done else PENDING] * n, None, [], 0)
 
 
@@ -321,6 +324,7 @@ def _roles(order: list[Value], parameters: Iterable[Value] | None) -> list[str]:
 
 def _fill(i: int, v: Value, walk: Walk, color_by: str | None, roles: list[str] | None) -> str:
     if color_by == "role":
+        assert roles is not None  # worked out by the caller whenever boxes are coloured by role
         return ROLE_COLORS[roles[i]]
     if color_by == "grad":
         g = walk.grads[i]
@@ -446,7 +450,7 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         passes_through = up and not place.get(up) and len(children[up]) == 1
         box[path] = box[up] if passes_through else path
         chain.setdefault(box[path], []).append(path)
-    graphs = {}
+    graphs: dict[str, graphviz.Digraph] = {}
     for key, paths in chain.items():
         # titled by the most specific module path in it: one ending in an index (a module in a
         # list, like layers.1), else one holding nodes, else the outermost

@@ -61,7 +61,7 @@ def drawn_graph(root: Value, expand: bool = True, keep_whole: Callable[[Value], 
         parents = [[index[p] for p in v.parents] for v in order]
         return DrawnGraph(order, parents, [v.grad for v in order], size=len(order))
     nodes: list[Value] = []
-    parents: list[list[int]] = []
+    parents = []
     grads: list[float] = []
     part_of: dict[int, str] = {}
     expanded: Counter = Counter()
@@ -98,6 +98,7 @@ def _rebuild(node: Value) -> tuple[list[Value], dict[Value, int], list[float]] |
     which stand-in is which input, and d node / d part for each; None when there is nothing to draw
     between the inputs and the result."""
     primitive = node._primitive
+    assert primitive is not None and primitive.parts is not None  # only fused nodes are opened
     inputs = node.parents
     stand_ins = [Value(p.data) for p in inputs]
     out = primitive.parts(*stand_ins)

@@ -29,7 +29,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from engine.draw.collapse import _effective_scopes, _fold_chains, _scopes_from_sums
+from engine.draw.collapse import _distance_from_root, _effective_scopes, _fold_chains, _scopes_from_sums
 from engine.draw.expand import drawn_graph
 from engine.draw.style import GRAD_BINS, PENDING_FILL, ZERO_FILL, grad_color
 from engine.files import check_target, write_atomically
@@ -123,7 +123,7 @@ def _graph_data(root: Value, expand: bool, progress: bool) -> dict:
     inputs, folded, absorbed = _fold_chains(order, graph.parents)
     scopes = _effective_scopes(order, inputs, absorbed)
     if not any(scopes):  # made outside every scope (micrograd's own code): the big sums make the boxes
-        depth = _depth(inputs, absorbed)
+        depth = _distance_from_root(inputs, absorbed)
         scopes = _scopes_from_sums(inputs, absorbed, folded, depth)
     done = root.grad != 0  # backward seeds the root with 1: until then every gradient is pending
     keep = [i for i in range(n) if not absorbed[i]]
@@ -190,18 +190,6 @@ def _crowds(order: list[Value], scopes: list[str], keep: list[int]) -> dict[int,
             name = f"[{op.replace('.', '_') or 'leaves'}]"  # a dot would start a sub-scope
             crowds[i] = f"{where}.{name}" if where else name
     return crowds
-
-
-def _depth(inputs: list[list[int]], absorbed: list[bool]) -> list[int]:
-    # steps from the root, shortest path: reverse topological order visits every consumer first
-    n = len(inputs)
-    depth = [n + 1] * n
-    depth[n - 1] = 0
-    for i in range(n - 1, -1, -1):
-        if not absorbed[i]:
-            for p in inputs[i]:
-                depth[p] = min(depth[p], depth[i] + 1)
-    return depth
 
 
 def _color(g: float | None) -> int:

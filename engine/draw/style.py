@@ -185,7 +185,8 @@ def legend_label(color_by: str, summaries: bool = False) -> str:
     """A small key for the colour scale in use (and, with `summaries`, how summary boxes are coloured)."""
     if color_by == "grad":
         title = "|grad|, log scale"
-        entries = [(fill, text) for _, fill, text in GRAD_BINS] + [(ZERO_FILL, "exactly 0"), (PENDING_FILL, "pending")]
+        entries: list[tuple[str | None, str]] = [(fill, text) for _, fill, text in GRAD_BINS]
+        entries += [(ZERO_FILL, "exactly 0"), (PENDING_FILL, "pending")]
         if summaries:
             entries.append((None, "dashed boxes: mean |grad| inside"))
     else:

@@ -134,7 +134,9 @@ def step_caption(order: list[Value], walk: Walk, names: list[str] | None = None)
     if walk.current is None:
         return f"backward finished after {walk.total} step{'s' if walk.total != 1 else ''}: every gradient is final"
     c = walk.current
-    g = number(walk.grads[c])
+    current_grad = walk.grads[c]
+    assert current_grad is not None  # the node being stepped through has its complete gradient
+    g = number(current_grad)
     if c == len(order) - 1:
         head = f"step {walk.step} of {walk.total}: {_what(order, names, c)} starts the walk with grad 1 (d out / d out)"
     else:

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.extras import require_extra
 from nn.cli.status import FAILED, MISSING, REFUSED, Stop
 
 __all__ = [
@@ -97,11 +98,7 @@ def write_atomically(path: Path, write: Callable[[str], object]) -> None:
 def require_matplotlib(option: str) -> None:
     """Stop with status 3 and how to install matplotlib if it is missing; else pick its file-only backend."""
     try:
-        import matplotlib
-    except ImportError:
-        raise Stop(
-            f"{option} needs matplotlib, which is not installed: pip install matplotlib "
-            "(or pip install -e '.[notebooks]')",
-            MISSING,
-        ) from None
+        matplotlib = require_extra("matplotlib", "plot", option)
+    except ModuleNotFoundError as error:
+        raise Stop(str(error), MISSING) from None
     matplotlib.use("Agg")  # files only: never open a window
