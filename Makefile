@@ -14,7 +14,7 @@ TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl))
 # every CPython the project supports; `make test` runs the suite on each one it finds
 SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13 3.14
 
-.PHONY: help demo test lint typecheck pytest pythons bench graphviz browser clean twins
+.PHONY: help demo test lint typecheck pytest pythons bench graphviz browser clean twins exercises
 .DEFAULT_GOAL := help
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make test       ruff, mypy and pytest on this Python, then pytest on every other CPython >= 3.10 found"
 	@echo "make pythons    only the other CPythons' runs (each in its own .venv-3.X, with the [test] extra)"
 	@echo "make bench      micrograd's demo loop on micrograd, chainrule and plain floats (prints the Python version)"
+	@echo "make exercises  write the learners' files (notebooks/exercises/) from the solutions, each solution a stub"
 	@echo "make twins      rewrite each notebook's plain-text twin (notebooks/*.py) after editing a lesson"
 	@echo "make clean      remove .venv, .venv-3.X and out/"
 	@echo "After make demo: .venv/bin/chainrule --help   (or: source .venv/bin/activate; chainrule --help)"
@@ -102,6 +103,10 @@ pythons: graphviz
 # no outputs) is what a reviewer diffs; regenerate after editing a notebook, tests check they agree
 twins: $(TEST_STAMP)
 	$(VENV)/bin/jupytext --quiet --to py:percent notebooks/*.ipynb
+
+# the learners' exercise files (notebooks/exercises/) from the solutions, each marked block a stub
+exercises: $(TEST_STAMP)
+	$(PY) notebooks/strip.py
 
 bench: $(DEMO_STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

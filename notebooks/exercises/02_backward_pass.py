@@ -1,0 +1,95 @@
+# %% [markdown]
+# # Exercises 2 — The backward pass, built yourself
+#
+# Goes with lesson 2. Each task is a code cell ending in `# YOUR CODE HERE` and
+# `raise NotImplementedError`: replace those two lines with your code. The cell after each task
+# checks it and prints ✓, or ✗ with what is wrong and a hint. Run the cells in order.
+
+# %%
+import math
+
+from checks import check_gradients_like_backward, check_mini_value, check_topological_order
+
+from engine import Value
+
+
+def neuron():
+    """The lecture's neuron, freshly built: its output and its five leaves (x1, w1, x2, w2, b)."""
+    x1, w1, x2, w2 = Value(2.0, label="x1"), Value(-3.0, label="w1"), Value(0.0, label="x2"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    return (x1 * w1 + x2 * w2 + b).tanh(), [x1, w1, x2, w2, b]
+
+
+# %% [markdown]
+# ## Task 1: `build_topo`
+#
+# Write `build_topo(root)`: a list of every Value `root` depends on (itself included), each after
+# all of its inputs (`v._prev`), each exactly once. This is the order the backward walk reverses.
+
+# %%
+def build_topo(root):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+a = Value(3.0, label="a")
+b = a + a
+check_topological_order("build_topo", build_topo, [neuron()[0], a * a + a, b + b])
+
+# %% [markdown]
+# ## Task 2: the walk
+#
+# Write `backward(root)`: seed $\partial\,\text{root}/\partial\,\text{root} = 1$, then call each
+# node's own chain-rule step `_backward()`, users before what they use (your `build_topo`, reversed).
+
+# %%
+def backward(root):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+o, leaves = neuron()
+backward(o)
+check_gradients_like_backward(
+    "backward", [v.grad for v in leaves], neuron, hint="seed root.grad = 1.0 and walk reversed(build_topo(root))"
+)
+
+# %% [markdown]
+# ## Task 3: a Value of your own
+#
+# Write a ~40-line `Mini`: a number that remembers how it was made and can backpropagate, as
+# micrograd does. It needs `data`, `grad` (starting at 0), `_prev` (the Values it was made from),
+# `_backward` (its chain-rule step; a leaf's does nothing), `+`, `*`, `tanh()` and `backward()`.
+# For each op: compute `out`, then give it a closure that adds each input's share,
+# *input.grad += (local derivative) × out.grad*.
+#
+# The classic bug waits here: write `=` instead of `+=` in a `_backward` and `b = a + a` gives
+# $db/da = 1$, not 2. If the check says so, you have met it.
+
+# %%
+class Mini:
+    def __init__(self, data, _children=()):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def __add__(self, other):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def __mul__(self, other):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def tanh(self):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    def backward(self):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+
+# %%
+check_mini_value("Mini", Mini)
