@@ -22,6 +22,7 @@ help:
 	@echo "make test       ruff, mypy and pytest on this Python, then pytest on every other CPython >= 3.10 found"
 	@echo "make pythons    only the other CPythons' runs (each in its own .venv-3.X, with the [test] extra)"
 	@echo "make bench      micrograd's demo loop on micrograd, chainrule and plain floats (prints the Python version)"
+	@echo "make exercises  write the learners' files (notebooks/exercises/) from the solutions, each solution a stub"
 	@echo "make twins      rewrite each notebook's plain-text twin (notebooks/*.py) after editing a lesson"
 	@echo "make exercises  make the learners' files (notebooks/exercises/) from notebooks/solutions/"
 	@echo "make clean      remove .venv, .venv-3.X and out/"

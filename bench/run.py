@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import platform
 import random
 import sys
 import time
@@ -149,7 +150,8 @@ def main() -> None:
     floor = results["plain floats, hand-derived backward (the floor)"]
     micro = results.get("micrograd 0.1.0")
     print(f"\nmicrograd's demo step: 100 moons points, MLP(2,[16,16,1]), hinge + L2, SGD — {graph_nodes(X, y)} nodes")
-    print(f"{args.rounds} turns each; ratios from each variant's fastest turn")
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"{args.rounds} turns each on {python}; ratios from each variant's fastest turn")
     print("| variant | ms / step, fastest turn | ms / step, all steps | × floor | micrograd × faster | time in GC |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, (best, mean, gc_share, _) in results.items():

@@ -247,6 +247,16 @@ def test_stepping_back_shows_what_stepping_forward_showed(browser_page, tmp_path
         page.keyboard.press("ArrowLeft")
         backward.append((_drawn_grads(page), _highlighted(page), page.text_content("#caption")))
     assert backward == forward[3::-1]
+    # each step shows what draw_dot(root, step=k) draws, box for box
+    svgs, _ = backward_frames(lecture_neuron()[0], color_by="grad")
+    for k, (drawn, _, _) in enumerate(forward, start=1):
+        root = ET.fromstring(svgs[k])
+        expected = {
+            g.find(f"{SVG}title").text: next(t.text for t in g.iter(f"{SVG}text") if t.text.startswith("grad"))
+            for g in root.iter(f"{SVG}g")
+            if "value" in g.get("class", "").split()
+        }
+        assert drawn == expected, k
     assert page.evaluate("document.querySelectorAll('#stage g.edge.fed').length") >= 2
 
 
@@ -304,3 +314,25 @@ def test_the_one_pass_walk_gives_every_step_exactly_as_replaying_it_from_the_sta
             again.status,
         )
     assert walk.step == walk.total and walk.grads == pytest.approx(graph.grads, rel=1e-12, abs=1e-15)
+
+
+@needs_dot
+def test_an_export_shows_a_progress_bar_once_it_takes_a_second_and_none_with_progress_false(
+    monkeypatch, tmp_path, lecture_neuron
+):
+    import tqdm.auto
+
+    bars = []
+    real = tqdm.auto.tqdm
+
+    def recording(*args, **kwargs):
+        bar = real(*args, **kwargs)
+        bars.append((kwargs, bar))
+        return bar
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", recording)
+    backward_animation(lecture_neuron()[0], tmp_path / "walk.html")
+    backward_animation(lecture_neuron()[0], tmp_path / "quiet.html", progress=False)
+    (shown, bar), (quiet, _) = bars
+    assert shown["delay"] == 1.0 and not shown["disable"] and quiet["disable"]
+    assert bar.n == bar.total == 5 + 2  # every step, the first drawing and its layout

@@ -112,6 +112,7 @@ def test_the_wheel_holds_exactly_the_packages_their_py_typed_and_the_license(whe
         "nn/py.typed",
         "engine/draw/explorer.js",  # the explorer page's script and styles, written into each page
         "engine/draw/explorer.css",
+        "engine/draw/player.js",  # the step-through player's script
         *(f"{info}/{part}" for part in ["licenses/LICENSE", "METADATA", "WHEEL", "entry_points.txt", "top_level.txt"]),
         f"{info}/RECORD",
     }

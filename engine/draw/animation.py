@@ -175,6 +175,7 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
         bar.update(1)
     data = {
         "steps": records,
+        "fillCurrent": options.get("color_by") is None,  # plain drawings fill the current box, as draw_dot does
         "start": start_states,
         "current": CURRENT,
         "fed": FED,

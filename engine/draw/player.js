@@ -83,7 +83,9 @@
     const b = box['n' + current];
     if (b) {
       b.borders.forEach(function (p) { p.setAttribute('stroke', on ? data.fed : b.stroke); });
-      if (on) { b.g.classList.add('current'); b.fills[0].setAttribute('fill', data.current); }
+      if (on) b.g.classList.add('current');
+      // plain drawings fill the current box; coloured ones keep their colour and show the border
+      if (on && data.fillCurrent) b.fills.forEach(function (f) { f.setAttribute('fill', data.current); });
     }
     const o = op['o' + current];
     if (o) {
