@@ -24,7 +24,6 @@ help:
 	@echo "make bench      micrograd's demo loop on micrograd, chainrule and plain floats (prints the Python version)"
 	@echo "make exercises  write the learners' files (notebooks/exercises/) from the solutions, each solution a stub"
 	@echo "make twins      rewrite each notebook's plain-text twin (notebooks/*.py) after editing a lesson"
-	@echo "make exercises  make the learners' files (notebooks/exercises/) from notebooks/solutions/"
 	@echo "make clean      remove .venv, .venv-3.X and out/"
 	@echo "After make demo: .venv/bin/chainrule --help   (or: source .venv/bin/activate; chainrule --help)"
 
