@@ -18,15 +18,24 @@ are imported with `--import-mode=importlib` and cannot import this file).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from engine import Value
 from engine.ops import local_registry
+
+# In CI (CI=true) every property test runs the same examples every time, with no example
+# database carried between runs: a failure there is a real one, reproducible by running again
+# with CI=true. Locally hypothesis keeps exploring new examples on each run.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 # Each operation is written with plain operators plus the backend's named functions `f`, so
 # one definition serves every backend. Arguments that must stay positive (log, sqrt, the base

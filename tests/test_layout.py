@@ -285,3 +285,14 @@ def test_the_drawing_and_the_compiler_live_only_in_their_subpackages():
 def test_the_command_line_lives_in_its_own_subpackage_of_nn():
     assert {"command.py", "expression.py", "draw.py", "train.py", "gradflow.py"} <= set(_listing("nn/cli"))
     assert [name for name in _listing("nn") if name.startswith("cli") or name == "expression.py"] == ["cli"]
+
+
+def test_property_tests_run_the_same_examples_every_time_under_ci():
+    import os
+
+    from hypothesis import settings
+
+    ci = settings.get_profile("ci")  # registered by tests/conftest.py
+    assert ci.derandomize is True and ci.database is None
+    if os.environ.get("CI") == "true":  # and in force in CI
+        assert settings.default.derandomize is True and settings.default.database is None
