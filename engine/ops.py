@@ -47,6 +47,8 @@ __all__ = [
     "local_derivatives",
     "chain_rule",
     "closure_derivatives",
+    "StrongZero",
+    "strong_zero",
     "add",
     "mul",
     "power",
@@ -332,6 +334,37 @@ def closure_derivatives(node, upstream: float = 1.0, held: float = 0.0) -> tuple
     return tuple(added.pop(p, 0.0) for p in parents)
 
 
+# --- a zero that wins: where PyTorch's backward selects 0 instead of multiplying ------------------
+
+
+class StrongZero(float):
+    """A local derivative of 0 that stays 0 whatever gradient it meets: 0 × inf and 0 × nan are 0.
+
+    The chain rule multiplies, and for floats 0 × inf is nan. PyTorch's relu does not multiply
+    in backward: where x <= 0 it hands back 0 whatever arrives, so in `relu(x).log()` at x = -1
+    the inf from log'(0) stops at the relu and x.grad is 0, not nan. A derivative rule that
+    returns `strong_zero` says the same ("strong zero" is ChainRules.jl's name for it).
+
+    >>> strong_zero * math.inf, math.nan * strong_zero, 0.0 * math.inf
+    (0.0, 0.0, nan)
+    """
+
+    __slots__ = ()
+
+    def __mul__(self, other: object) -> object:
+        # (a float subclass on the right of `*` is asked first, so `g * strong_zero` lands here
+        # too); a gradient that is a Value (grad(..., create_graph=True)) gets a Value 0, a
+        # constant leaf: this derivative is 0 and stays 0 when differentiated again
+        if type(other) is float or isinstance(other, numbers.Real):
+            return 0.0
+        return type(other)(0.0)
+
+    __rmul__ = __mul__
+
+
+strong_zero = StrongZero(0.0)
+
+
 # ---------------------------------------------------------------------------------------
 # Safe float forwards: IEEE-754 results (inf, nan) where Python's math would raise.
 
@@ -342,7 +375,9 @@ def _pow(x: float, k: float) -> float:
     except ZeroDivisionError:  # 0 ** negative: inf, signed like IEEE pow for odd integers
         odd = float(k).is_integer() and int(k) % 2 == 1
         return math.copysign(_inf, x) if odd else _inf
-    except OverflowError:
+    except OverflowError:  # too large (or too near 0, for k < 0) to hold: inf, signed for odd k
+        if x < 0 and not float(k).is_integer():
+            return _nan  # negative ** fractional has no real value, however large
         odd = float(k).is_integer() and int(k) % 2 == 1
         return -_inf if (x < 0 and odd) else _inf
     return _nan if type(r) is complex else r  # negative ** fractional has no real value
@@ -409,7 +444,8 @@ def _power_of(k: float) -> Primitive:
     # one primitive per constant exponent, named like micrograd's '**2'
     kf = float(k)
     if kf == 0:
-        derivative = lambda out, x: 0.0  # noqa: E731  d x^0/dx = 0, even at x = 0
+        # d x^0/dx = 0 for every x, even 0 and nan, and whatever gradient arrives (as in PyTorch)
+        derivative = lambda out, x: strong_zero  # noqa: E731
     else:
         derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
     return Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1)
@@ -424,9 +460,15 @@ def power(x: object, k: float) -> object:
 
 
 def _pow_derivative(out, a, b):
-    # d a^b/da = b a^(b-1) (0 at a = b = 0, where it reads 0 * inf);  d a^b/db = a^b log a
-    # (0 where a = 0 and b >= 0, as in PyTorch)
-    d_base = b * pow(a, b - 1) if not (b >= 0 and b <= 0 and a >= 0 and a <= 0) else 0.0
+    # d a^b/da = b a^(b-1);  d a^b/db = a^b log a (0 where a = 0 and b >= 0, as in PyTorch).
+    # At b = 0 the slope in a is 0 for every a, even 0 and nan (where b a^(b-1) reads 0 * inf), and
+    # PyTorch selects that 0 whatever gradient arrives: a strong 0. Under create_graph it stays the
+    # Value b a^(b-1) where a is a number, since how it changes with b (1/a) is a second derivative.
+    # (b >= 0 and b <= 0: b == 0 for a Value too, whose == is identity.)
+    if b >= 0 and b <= 0 and (type(b) is float or not (a > 0 or a < 0)):
+        d_base = strong_zero
+    else:
+        d_base = b * pow(a, b - 1)
     d_exponent = out * log(a) if not (a >= 0 and a <= 0 and b >= 0) else 0.0
     return d_base, d_exponent
 
@@ -449,8 +491,9 @@ tanh = _register(Primitive("tanh", math.tanh, lambda out, x: 1 - out * out))
 # d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x))
 sigmoid = _register(Primitive("sigmoid", _sigmoid, lambda out, x: out * (1 - out)))
 
-# d relu(x)/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)
-relu = _register(Primitive("relu", _relu, lambda out, x: 1.0 if x > 0 else 0.0))
+# d relu(x)/dx = 1 for x > 0, else 0 (0 at the kink, as in PyTorch); a strong 0, since PyTorch
+# selects rather than multiplies (an inf or nan gradient stops here), and 1 at nan, as there
+relu = _register(Primitive("relu", _relu, lambda out, x: strong_zero if x <= 0 else 1.0))
 
 # d |x|/dx = sign(x) (0 at the kink)
 abs_ = _register(Primitive("abs", builtins.abs, lambda out, x: _sign(x)))
@@ -486,8 +529,9 @@ def leaky_relu(x: object, slope: float = 0.01) -> object:
 
 def _logsumexp(*xs: float) -> float:
     m = max(xs)
-    if not math.isfinite(m):  # +inf: the sum is inf; -inf (every input): the sum is 0, its log -inf; nan
-        return m
+    if not math.isfinite(m):  # +inf: the sum is inf; -inf (every input): the sum is 0, its log -inf;
+        # but any nan makes it nan, wherever it stands (max() skips a nan after the first input)
+        return _nan if any(x != x for x in xs) else m
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
