@@ -45,36 +45,26 @@ class Walk:
 
 
 def replay_backward(order: list[Value], parents: list[list[int]], step: int, text) -> Walk:
-    """The walk after `step` steps (clamped to the end); `text(grad, status)` is what a node shows."""
+    """The walk after `step` steps (clamped to the end); `text(grad, status)` is what a node shows.
+
+    walk_through's steps, kept at `step`; the walk runs to its end anyway, to find `widest`.
+    """
     n = len(order)
-    root = n - 1
-    steps = [i for i in range(root, -1, -1) if i == root or order[i]._primitive is not None]
-    uses_left = [0] * n
-    for ps in parents:
-        for p in ps:
-            uses_left[p] += 1
-    grads: list[float | None] = [None] * n
+    kept = Walk(0, 0, [None] * n, [PENDING] * n, None, [], 0)  # step 0: every gradient pending
     widest = len(text(None, PENDING))
-    snapshot = None
-    for j, i in enumerate(steps):
-        if j == step:
-            snapshot = _snapshot(step, len(steps), grads, uses_left, steps[j - 1] if j else None, order, parents)
-        if i == root:
-            grads[i] = 1.0  # d root / d root
-            widest = max(widest, len(text(1.0, FINAL)))
-        g = grads[i]
-        for p, share in zip(parents[i], chain_rule(order[i], g)):
-            # this use's share of d root / d p
-            before = grads[p]
-            grads[p] = share if before is None else before + share
-            uses_left[p] -= 1
-            widest = max(widest, len(text(grads[p], FINAL if uses_left[p] == 0 else PARTIAL)))
-    if snapshot is None:
-        last = steps[-1] if step == len(steps) else None
-        snapshot = _snapshot(len(steps), len(steps), grads, uses_left, last, order, parents)
-    snapshot.step = min(step, len(steps))
-    snapshot.widest = widest
-    return snapshot
+    total = 0
+    for walk in walk_through(order, parents):
+        total = walk.step
+        if walk.current == n - 1:
+            widest = max(widest, len(text(1.0, FINAL)))  # d root / d root
+        for p, _, _ in walk.fed:
+            widest = max(widest, len(text(walk.grads[p], walk.status[p])))
+        if walk.step == step:  # the walk's lists change in place: keep copies
+            kept = Walk(step, 0, list(walk.grads), list(walk.status), walk.current, list(walk.fed), 0)
+    if step > total:  # past the end: every gradient final, no step current
+        kept = Walk(total, 0, list(walk.grads), list(walk.status), None, [], 0) if total else kept
+    kept.total, kept.widest = total, widest
+    return kept
 
 
 def walk_through(order: list[Value], parents: list[list[int]]):
@@ -104,17 +94,6 @@ def walk_through(order: list[Value], parents: list[list[int]]):
             status[p] = FINAL if uses_left[p] == 0 else PARTIAL
             fed.append((p, local, share))
         yield Walk(j + 1, len(steps), grads, status, i, fed, 0)
-
-
-def _snapshot(step, total, grads, uses_left, current, order, parents) -> Walk:
-    status = [PENDING if g is None else (FINAL if uses_left[i] == 0 else PARTIAL) for i, g in enumerate(grads)]
-    fed = []
-    if current is not None:
-        g = grads[current]
-        locals_ = local_derivatives(order[current])
-        for p, local, share in zip(parents[current], locals_, chain_rule(order[current], g)):
-            fed.append((p, local, share))
-    return Walk(step, total, list(grads), status, current, fed, 0)
 
 
 def _attribute_of(name: str) -> str:
