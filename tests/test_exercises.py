@@ -60,8 +60,8 @@ def _errors(cell) -> list[str]:
     return [o["ename"] for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def test_there_are_exercises_for_lessons_1_2_and_7():
-    for prefix in ("01_", "02_", "07_"):
+def test_there_are_exercises_for_lessons_1_2_5_6_and_7():
+    for prefix in ("01_", "02_", "05_", "06_", "07_"):
         assert any(name.startswith(prefix) for name in NAMES), f"no solutions/{prefix}*.py in {NAMES}"
 
 

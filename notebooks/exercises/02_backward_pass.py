@@ -93,3 +93,44 @@ class Mini:
 
 # %%
 check_mini_value("Mini", Mini)
+
+
+# %% [markdown]
+# ## Task 4: backprop through a 2-2-1 net, by hand
+#
+# A tiny network: two inputs, two tanh hidden units, one linear output, squared-error loss.
+#
+# $$h_i = \tanh(w_{i1} x_1 + w_{i2} x_2 + b_i),\quad y = v_1 h_1 + v_2 h_2 + c,\quad L = (y - t)^2$$
+#
+# With plain floats (no Values), run the forward pass, then walk back one layer at a time:
+# $\partial L/\partial y = 2(y - t)$; the output layer's gradients from it; then
+# $\partial L/\partial h_i = v_i\,\partial L/\partial y$ and through tanh,
+# $\partial L/\partial n_i = (1 - h_i^2)\,\partial L/\partial h_i$; then the first layer's.
+# Give `grads`, the nine numbers in the order of `params`.
+
+# %%
+x1, x2, t = 1.0, -2.0, 0.5
+params = {"w11": 0.3, "w12": -0.6, "b1": 0.1, "w21": 0.8, "w22": 0.2, "b2": -0.4, "v1": 1.5, "v2": -0.7, "c": 0.2}
+w11, w12, b1, w21, w22, b2, v1, v2, c = params.values()
+# YOUR CODE HERE
+raise NotImplementedError
+
+
+# %%
+def net():
+    """The same net built from Values: the loss and its nine parameters, in the order of `params`."""
+    leaves = [Value(p, label=name) for name, p in params.items()]
+    w11_, w12_, b1_, w21_, w22_, b2_, v1_, v2_, c_ = leaves
+    h1_ = (w11_ * x1 + w12_ * x2 + b1_).tanh()
+    h2_ = (w21_ * x1 + w22_ * x2 + b2_).tanh()
+    return (v1_ * h1_ + v2_ * h2_ + c_ - t) ** 2, leaves
+
+
+check_gradients_like_backward(
+    "the 2-2-1 net's nine gradients",
+    grads,
+    net,
+    names=list(params),
+    hint="start from dL/dy = 2(y - t); dL/dv1 = dL/dy · h1; dL/dh1 = dL/dy · v1; dL/dn1 = (1 - h1²) · dL/dh1; "
+    "dL/dw11 = dL/dn1 · x1",
+)

@@ -28,6 +28,8 @@ __all__ = [
     "check_ops",
     "check_gradients_like_backward",
     "check_mini_value",
+    "check_numbers",
+    "show_diff",
 ]
 
 
@@ -115,17 +117,25 @@ def check_ops(task: str, root: Value, hint: str) -> bool:
 
 
 def check_gradients_like_backward(
-    task: str, got: list[float], build: Callable[[], tuple[Value, list[Value]]], hint: str
+    task: str,
+    got: list[float],
+    build: Callable[[], tuple[Value, list[Value]]],
+    hint: str,
+    names: list[str] | None = None,
 ) -> bool:
-    """`got` (gradients a learner computed) against engine's backward() on a fresh copy of the graph."""
+    """`got` (gradients a learner computed) against engine's backward() on a fresh copy of the graph.
+
+    `names` (one per leaf) label each wrong number; without them it is called by its position.
+    """
     root, leaves = build()
     root.backward()
     want = [v.grad for v in leaves]
     if not isinstance(got, (list, tuple)) or len(got) != len(want):
         return report(task, [f"expected a list of {len(want)} gradients, got {got!r}"], hint)
+    labels = names if names is not None else [f"gradient {i}" for i in range(len(want))]
     problems = [
-        f"gradient {i}: got {format_number(g)}, backward() gives {format_number(w)}"
-        for i, (g, w) in enumerate(zip(got, want))
+        f"{label}: got {format_number(g)}, backward() gives {format_number(w)}"
+        for label, g, w in zip(labels, got, want)
         if not (isinstance(g, (int, float)) and math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12))
     ]
     return report(task, problems, hint, passed=f"all {len(want)} gradients match backward()")
@@ -170,3 +180,43 @@ def check_mini_value(task: str, cls: type) -> bool:
         "and backward() must seed self.grad = 1.0, then call _backward in reverse topological order"
     )
     return report(task, problems, hint, passed=f"same data and gradients as chainrule on {len(_MINI_GRAPHS)} graphs")
+
+
+def check_numbers(task: str, got: object, want: list[float], hint: str, what: str = "entry", rel: float = 1e-6) -> bool:
+    """A list of numbers a learner computed against `want`, from an independent method, entry by entry.
+
+    >>> check_numbers("Hv", [1.0, 2.0], [1.0, 2.5], hint="one row of H at a time", rel=1e-3)
+    ✗ Hv: entry 1: got 2.000, expected 2.500
+      hint: one row of H at a time
+    False
+    """
+    if not isinstance(got, (list, tuple)) or len(got) != len(want):
+        return report(task, [f"expected a list of {len(want)} numbers, got {got!r}"], hint)
+    problems = []
+    for i, (g, w) in enumerate(zip(got, want)):
+        if not isinstance(g, (int, float)) or isinstance(g, bool):
+            problems.append(f"{what} {i}: expected a float, got {type(g).__name__}")
+        elif not math.isclose(g, w, rel_tol=rel, abs_tol=rel):
+            problems.append(f"{what} {i}: got {format_number(g)}, expected {format_number(w)}")
+    return report(task, problems, hint, passed=f"all {len(want)} agree")
+
+
+def show_diff(mine: str, theirs: str, mine_name: str = "yours", theirs_name: str = "compile") -> None:
+    """Print a unified diff of two pieces of code (comment lines left out), or say they are the same.
+
+    >>> show_diff("a = 1\\nb = 2\\n", "a = 1\\nb = 3\\n")
+    --- yours
+    +++ compile
+    @@ -1,2 +1,2 @@
+     a = 1
+    -b = 2
+    +b = 3
+    """
+    import difflib
+
+    def code(text: str) -> list[str]:  # the comments differ by design: compare what runs
+        return [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+
+    lines = difflib.unified_diff(code(mine), code(theirs), fromfile=mine_name, tofile=theirs_name, lineterm="")
+    text = "\n".join(lines)
+    print(text if text else f"{mine_name} and {theirs_name} are the same, line for line")
