@@ -127,12 +127,13 @@ for v in (w1, x1, w2, x2, b):
 # $\partial o/\partial w_2 = 0$: $w_2$ is multiplied by $x_2 = 0$, so nudging it changes nothing.
 #
 # And the picture: each box shows a Value's data and its gradient, each small circle the operation
-# that made the next box. Data flows left to right; gradients flow back right to left.
+# that made the box below it. Data flows top to bottom; gradients flow back bottom to top.
+# (`rankdir="TB"` stacks the graph so it fits a notebook's width; unnamed nodes get names n3, n6, ...)
 
 # %%
 from engine import draw_dot
 
-draw_dot(o)
+draw_dot(o, rankdir="TB")
 
 # %% [markdown]
 # ## 5. Trust, but verify
@@ -145,6 +146,119 @@ h = 1e-6
 nudged = math.tanh(2.0 * (-3.0 + h) + 0.0 * 1.0 + 6.8813735870195432)
 print(f"numerical do/dw1 ≈ {(nudged - o.data) / h:.4f}, backward says {w1.grad:.4f}")
 
+# %% [markdown]
+# ### How small should h be?
+#
+# A numerical check has its own pitfalls. The **forward difference** above,
+# $\frac{f(x+h) - f(x)}{h}$, is off by about $\frac{h}{2} f''(x)$ (the curve bends away from the
+# straight line); the **central difference** $\frac{f(x+h) - f(x-h)}{2h}$ cancels that term and is off
+# by about $h^2$. But a smaller h is not always better: $f(x+h)$ and $f(x)$ then agree in more and more
+# digits, and their difference, divided by a tiny h, is mostly rounding (about $10^{-16}/h$).
+# The error against h, on log-log axes, for $\partial o/\partial w_1$ of the neuron (true value 1):
+
+
+# %%
+def o_of(w):
+    return math.tanh(2.0 * w + 0.0 * 1.0 + 6.8813735870195432)
+
+
+hs = [10.0**-k for k in range(1, 16)]
+forward = [abs((o_of(-3.0 + h) - o_of(-3.0)) / h - w1.grad) for h in hs]
+central = [abs((o_of(-3.0 + h) - o_of(-3.0 - h)) / (2 * h) - w1.grad) for h in hs]
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.loglog(hs, [max(e, 1e-17) for e in forward], "o-", label="forward difference")
+ax.loglog(hs, [max(e, 1e-17) for e in central], "s--", label="central difference")
+ax.set_xlabel("h")
+ax.set_ylabel("error in do/dw1")
+ax.legend()
+plt.show()
+best_f, best_c = hs[forward.index(min(forward))], hs[central.index(min(central))]
+print(f"best h: forward {best_f:.0e} (error {min(forward):.1e}), central {best_c:.0e} (error {min(central):.1e})")
+
+# %% [markdown]
+# Both curves are V-shaped: truncation error on the right (slope 1 for forward, slope 2 for central),
+# rounding on the left. The best forward h is near $10^{-8}$, the best central one near $10^{-5}$, and
+# the best central error is a few hundred times smaller than the best forward one: that is why
+# `gradcheck` (lesson 2) uses central differences, with $\epsilon = 10^{-6}$.
+#
+# One more pitfall: at a **kink** (ReLU or `abs` at exactly 0) there is no derivative to find. The
+# central difference of `relu` at 0 is $\frac{h - 0}{2h} = 0.5$, while the rule says 0, so a check
+# there fails although nothing is wrong:
+
+# %%
+from engine import GradcheckError, gradcheck
+
+try:
+    gradcheck(lambda x: x.relu(), [0.0])
+except GradcheckError as error:
+    print("GradcheckError:", error)
+print("one step away from the kink:", gradcheck(lambda x: x.relu(), [0.1]))
+
+# %% [markdown]
+# Check at points away from kinks (random inputs almost never land on one).
+#
+# In a running notebook, the slider below moves h and shows both estimates; the picture above is the
+# same information for every h at once.
+
+# %%
+from ipywidgets import FloatLogSlider, interact
+
+
+def estimates(h=1e-6):
+    f_est = (o_of(-3.0 + h) - o_of(-3.0)) / h
+    c_est = (o_of(-3.0 + h) - o_of(-3.0 - h)) / (2 * h)
+    print(
+        f"h = {h:.1e}: forward {f_est:.12f} (error {abs(f_est - 1):.1e}), "
+        f"central {c_est:.12f} (error {abs(c_est - 1):.1e})"
+    )
+
+
+_ = interact(estimates, h=FloatLogSlider(value=1e-6, base=10, min=-15, max=-1, step=0.5, readout_format=".0e"))
+
+# %% [markdown]
+# ## 6. Why not nudge every weight? Forward mode against reverse mode
+#
+# There is a way to get exact derivatives going *forward*: carry, next to every number, its derivative
+# with respect to one chosen input (a **dual number**, $a + \dot a\,\varepsilon$ with
+# $\varepsilon^2 = 0$). Each operation updates both: $(a b)^\cdot = \dot a b + a \dot b$,
+# $\tanh(a)^\cdot = (1 - \tanh^2 a)\,\dot a$. No rounding trouble, no h; but one pass gives the
+# derivative with respect to *one* input, so the neuron's five inputs need five passes:
+
+
+# %%
+class Dual:
+    """A number and its derivative with respect to one chosen input (forward mode)."""
+
+    def __init__(self, value, slope=0.0):
+        self.value, self.slope = value, slope
+
+    def __add__(self, other):
+        return Dual(self.value + other.value, self.slope + other.slope)
+
+    def __mul__(self, other):
+        return Dual(self.value * other.value, self.slope * other.value + self.value * other.slope)
+
+    def tanh(self):
+        t = math.tanh(self.value)
+        return Dual(t, (1 - t * t) * self.slope)
+
+
+point = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.8813735870195432}
+passes = 0
+for wanted in point:  # one forward pass per input: seed that input's slope with 1
+    d = {name: Dual(v, 1.0 if name == wanted else 0.0) for name, v in point.items()}
+    out = (d["x1"] * d["w1"] + d["x2"] * d["w2"] + d["b"]).tanh()
+    passes += 1
+    print(f"forward pass {passes}: do/d{wanted:<2} = {out.slope:.4f}")
+print(f"forward mode: {passes} passes for {len(point)} derivatives; reverse mode (backward): 1 pass for all")
+
+# %% [markdown]
+# The same numbers as `backward()`. The cost is the point: forward mode (and nudging) costs one pass
+# **per input**, reverse mode one forward and one backward pass **for all inputs** together. A loss
+# has one output and millions of weights, so reverse mode wins by a factor of millions; that is why
+# training uses backpropagation, and why nudging is kept for checking. (Lesson 6 writes the backward
+# pass out as code: a line or two of arithmetic per node of the forward pass, however many inputs.)
+#
 # %% [markdown]
 # **Takeaways.** A derivative is a slope; with many inputs each has its own; through a chain of
 # operations, local slopes multiply. `Value` records the chain as you compute, and `backward()`

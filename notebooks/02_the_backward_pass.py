@@ -7,7 +7,8 @@
 # 2. the walk **by hand**, one node's `_backward()` at a time;
 # 3. why each step **adds** (`+=`) to a gradient instead of setting it;
 # 4. the walk as a sequence of **pictures**;
-# 5. `gradcheck`: how to trust a derivative rule you wrote yourself.
+# 5. the walk **by hand** through a small network;
+# 6. `gradcheck`: how to trust a derivative rule you wrote yourself.
 
 # %%
 from engine import Value, draw_dot, topological_order
@@ -111,27 +112,82 @@ print("after zero_grad and one more:", x.grad)
 # %% [markdown]
 # ## 4. The walk in pictures
 #
-# `draw_dot(o, step=k)` draws the state after $k$ chain-rule steps. The node that just applied the chain
-# rule is highlighted, together with the edges it fed; nodes not reached yet show their gradient as
-# *pending*, and a gradient still waiting for more uses is marked *so far*. Here is the neuron before
-# the walk, after two steps, and at the end:
+# `draw_dot(root, step=k)` draws the state after $k$ chain-rule steps. The node that just applied the
+# chain rule is highlighted, together with the edges it fed; nodes not reached yet show their gradient
+# as *pending*, and a gradient still waiting for more uses is marked *so far*. Take the graph with
+# reuse from section 3, $c = a \cdot a + a$ at $a = 3$, before the walk:
 
 # %%
-o = neuron()
-draw_dot(o, step=0)
-
-# %%
-draw_dot(o, step=2)
-
-# %%
-draw_dot(o, step=10)  # any step past the end shows the finished walk
+a = Value(3.0, label="a")
+b = a * a
+b.label = "b"
+c = b + a
+c.label = "c"
+draw_dot(c, step=0)
 
 # %% [markdown]
-# In a running notebook, `backward_widget(o)` from `engine` plays every step with a slider and a
-# play button, and `backward_animation(o, "walk.html")` writes the same player as one self-contained
-# web page (the command line does it too: `chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at ... -o walk.html`).
+# Step 1: the `+` that made `c` passes $\partial c/\partial c = 1$ to both of its inputs. `b` is
+# complete, but `a` has only its first share (1): it is also used by `b`, whose step has not run yet,
+# so its gradient is *so far*.
+
+# %%
+draw_dot(c, step=1)
+
+# %% [markdown]
+# Step 2: the `*` that made `b` adds $2a \cdot \partial c/\partial b = 6$ into `a`'s gradient (it
+# feeds both inputs of the product, $3 + 3$), and $1 + 6 = 7 = 2a + 1$, the derivative by hand:
+
+# %%
+draw_dot(c, step=2)
+
+# %% [markdown]
+# In a running notebook, `backward_widget(root)` plays every step with a slider and a play button
+# (here on the neuron). A reader of the saved page sees the pictures above instead:
+# the player needs a live notebook. `backward_animation(root, "walk.html")` writes the same player
+# as one self-contained web page (the command line too:
+# `chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at ... -o walk.html`).
+
+# %%
+from engine import backward_widget
+
+backward_widget(neuron())
+
+# %% [markdown]
+# ## 5. By hand through a small network
 #
-# ## 5. Trusting a derivative: `gradcheck`
+# The same walk through a 2-2-1 network: two inputs, two tanh hidden units, one output, a squared
+# error $L = (y - t)^2$. With plain floats, the forward pass first, then every gradient from the one
+# after it, from the loss back to the first layer:
+
+# %%
+import math
+
+x1, x2, t = 1.0, -2.0, 0.5
+w11, w12, b1, w21, w22, b2, v1, v2, c0 = 0.3, -0.6, 0.1, 0.8, 0.2, -0.1, 1.5, -0.7, 0.2
+h1 = math.tanh(w11 * x1 + w12 * x2 + b1)
+h2 = math.tanh(w21 * x1 + w22 * x2 + b2)
+y = v1 * h1 + v2 * h2 + c0
+dy = 2 * (y - t)  # dL/dy
+dh1, dh2 = v1 * dy, v2 * dy  # y = v1 h1 + v2 h2 + c: dy/dh1 = v1
+dn1, dn2 = (1 - h1**2) * dh1, (1 - h2**2) * dh2  # through tanh: 1 - tanh²
+hand = {"w11": dn1 * x1, "w12": dn1 * x2, "b1": dn1, "w21": dn2 * x1, "w22": dn2 * x2, "b2": dn2}
+hand |= {"v1": dy * h1, "v2": dy * h2, "c": dy}
+
+# the same net from Values, and backward()
+leaves = {name: Value(v, label=name) for name, v in zip(hand, (w11, w12, b1, w21, w22, b2, v1, v2, c0))}
+p = leaves
+hidden = [(p["w11"] * x1 + p["w12"] * x2 + p["b1"]).tanh(), (p["w21"] * x1 + p["w22"] * x2 + p["b2"]).tanh()]
+loss = (p["v1"] * hidden[0] + p["v2"] * hidden[1] + p["c"] - t) ** 2
+loss.backward()
+print(f"y = {y:.4f}, L = {(y - t) ** 2:.4f}, dL/dy = {dy:.4f}, dL/dh1 = {dh1:.4f}, dL/dh2 = {dh2:.4f}")
+for name, value in hand.items():
+    print(f"dL/d{name:<4} worked out {value: .6f}   backward() {leaves[name].grad: .6f}")
+
+# %% [markdown]
+# The nine gradients are the same numbers. Each layer's gradients came from the layer after it:
+# that is why the walk goes backward, and why one walk gives every parameter's gradient.
+#
+# ## 6. Trusting a derivative: `gradcheck`
 #
 # Every operation's derivative rule is written by someone. `gradcheck(f, inputs)` compares what
 # `backward()` gives with a numerical slope, $\frac{f(x+\epsilon) - f(x-\epsilon)}{2\epsilon}$, for
@@ -167,6 +223,18 @@ y = cube(x) + x
 y.label = "y"
 y.backward()
 draw_dot(y, check=True)
+
+# %% [markdown]
+# Two different numbers, both right, because they answer two different questions:
+#
+# - `gradcheck` looks at the **whole function**, $y = x^3 + x$: `backward()` gives
+#   $dy/dx = 2x^2 + 1 = 5.5$ at $x = 1.5$ (the wrong cube rule, plus 1 from the `+ x`), the
+#   central difference gives the true $3x^2 + 1 = 7.75$.
+# - the red node looks at **one op**, the cube alone: its rule gives the local derivative
+#   $2x^2 = 4.5$, its slope (a central difference of the op by itself) is $3x^2 = 6.75$.
+#
+# The gap is the same, 2.25, in both; `gradcheck` says *that* a gradient is wrong, the red node says
+# *which op* to fix.
 
 # %% [markdown]
 # **Takeaways.** Backpropagation is one walk over the graph in reverse topological order; at each

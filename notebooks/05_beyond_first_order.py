@@ -71,6 +71,7 @@ plt.show()
 #
 # Minimise $g(x) = x^4 - 3x^2 + x$, starting from $x = 2$:
 
+
 # %%
 def g(x):
     return x**4 - 3 * x**2 + x
@@ -93,7 +94,53 @@ print(f"a minimum at x = {x_now:.12f}, g(x) = {g(Value(x_now)).data:.12f}")
 # $g$ has a deeper one near $x = -1.3$, which a start at $x = -2$ finds, and a maximum near
 # $x = 0.17$ ($g'' < 0$ there), which a start at $x = 0.3$ walks to: Newton's step aims at
 # where $g' = 0$, not at where $g$ is low.
-#
+
+# %% [markdown]
+# Where Newton's method ends depends only on where it starts. Three starts, each path drawn on $g$
+# (a dot per step, a star where it stops):
+
+
+# %%
+def newton_path(x_now, steps=8):
+    path = [x_now]
+    for _ in range(steps):
+        x = Value(x_now)
+        (slope,) = grad(g(x), [x], create_graph=True)
+        (curvature,) = grad(slope, [x])
+        x_now -= slope.data / curvature
+        path.append(x_now)
+    return path
+
+
+def draw_newton(starts):
+    grid = [i / 50 for i in range(-110, 111)]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(grid, [g(Value(p)).data for p in grid], color="#555555", label="g(x)")
+    for start in starts:
+        path = newton_path(start)
+        end = path[-1]
+        kind = "minimum" if 12 * end**2 - 6 > 0 else "maximum"
+        line = ax.plot(path, [g(Value(p)).data for p in path], "o:", markersize=4)[0]
+        ax.plot([end], [g(Value(end)).data], "*", markersize=14, color=line.get_color(),
+                label=f"from {start}: {kind} at {end:.3f}")  # fmt: skip
+    ax.set_ylim(-4.5, 4)
+    ax.set_xlabel("x")
+    ax.legend(fontsize=9, loc="upper center")
+    plt.show()
+
+
+draw_newton([-2.0, 0.3, 2.0])
+
+# %% [markdown]
+# In a running notebook, drag the slider to choose the start yourself (the picture above is the
+# static version: three starts, three different stationary points):
+
+# %%
+from ipywidgets import FloatSlider, interact
+
+_ = interact(lambda start: draw_newton([start]), start=FloatSlider(value=0.3, min=-2.2, max=2.2, step=0.05))
+
+# %% [markdown]
 # ## 3. A Hessian
 #
 # For a function of several inputs the second derivatives form a matrix, the **Hessian**
@@ -102,6 +149,7 @@ print(f"a minimum at x = {x_now:.12f}, g(x) = {g(Value(x_now)).data:.12f}")
 # $h(x, y) = x^2 y + \sin(x)\, y^3$:
 #
 # $$H = \begin{pmatrix} 2y - \sin(x)\, y^3 & 2x + 3\cos(x)\, y^2 \\ 2x + 3\cos(x)\, y^2 & 6 \sin(x)\, y \end{pmatrix}$$
+
 
 # %%
 def h(x, y):

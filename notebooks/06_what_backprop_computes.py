@@ -99,7 +99,7 @@ for v in leaves:
     v.grad = 0.0
 o = neuron()
 o.backward()
-draw_dot(o)
+draw_dot(o, rankdir="TB")  # top to bottom: fits a notebook column
 
 # %% [markdown]
 # Same numbers: not just close, the same floats, because the compiled code performs the same

@@ -235,3 +235,58 @@ def test_lesson_7_writes_ops_with_closures_names_the_three_classic_bugs_and_show
     assert len(drawings) == 4 and len(red) == 3
     assert "all 4 derivative rules agree" in drawings[0]
     assert "3 of 4 ops have a derivative rule that disagrees" in drawings[2]
+
+
+def test_lesson_1_compares_forward_and_central_differences_and_counts_forward_mode_passes(executed):
+    text = printed(lesson(executed, "01_"))
+    # rounding ~1e-16/h against truncation ~h (forward) or ~h^2 (central): the best h differ
+    best_forward = number(text, r"best h: forward (\S+) \(error (?:\S+)\)")
+    best_central = number(text, r"central (\S+) \(error \S+\)\n")
+    assert 1e-10 <= best_forward <= 1e-6 and 1e-7 <= best_central <= 1e-3
+    assert number(text, r"central \S+ \(error (\S+)\)\n") < 1e-2 * number(text, r"forward \S+ \(error (\S+)\)")
+    # dual numbers, one pass per input: the same derivatives as worked by hand in section 3
+    assert number(text, r"do/dx1 = (\S+)\n") == pytest.approx(-1.5, abs=1e-4)
+    assert number(text, r"forward pass 2: do/dw1 = (\S+)") == pytest.approx(1.0, abs=1e-4)
+    assert number(text, r"forward mode: (\d+) passes for 5 derivatives") == 5
+
+
+def test_lesson_2_steps_through_a_graph_with_reuse_and_backprops_a_2_2_1_net_like_pytorch(executed):
+    torch = pytest.importorskip("torch")
+    notebook = lesson(executed, "02_")
+    text = printed(notebook)
+    drawings = pictures(notebook, "image/svg+xml")
+    assert any("(so far)" in svg for svg in drawings), "a step frame shows a gradient still waiting for a use"
+    assert any("<iframe" in html for html in pictures(notebook, "text/html")), "backward_widget is called"
+    rows = dict(re.findall(r"dL/d(\w+)\s+worked out\s+(\S+)\s+backward\(\)\s+\S+", text))
+    assert len(rows) == 9
+    p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in
+         dict(w11=0.3, w12=-0.6, b1=0.1, w21=0.8, w22=0.2, b2=-0.1, v1=1.5, v2=-0.7, c=0.2).items()}  # fmt: skip
+    h1 = torch.tanh(p["w11"] * 1.0 + p["w12"] * -2.0 + p["b1"])
+    h2 = torch.tanh(p["w21"] * 1.0 + p["w22"] * -2.0 + p["b2"])
+    ((p["v1"] * h1 + p["v2"] * h2 + p["c"] - 0.5) ** 2).backward()
+    for name, value in rows.items():
+        assert float(value) == pytest.approx(p[name].grad.item(), abs=1e-6), name
+    # section 6 explains the two numbers: the whole function's slope and the op's local one
+    assert "backward gave 5.5, central difference gave 7.7499" in text
+
+
+def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
+    for prefix in ("01_", "05_"):
+        cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
+        sliders = [i for i, c in enumerate(cells) if "interact(" in c.source]
+        assert sliders, f"lesson {prefix} has no slider"
+        for i in sliders:
+            before = [o for c in cells[i - 3 : i] for o in c.get("outputs", [])]
+            assert any("image/png" in o.get("data", {}) for o in before), "a static picture for readers not running it"
+
+
+@pytest.mark.parametrize("prefix", ["01_", "02_", "05_", "06_", "07_"])
+def test_every_drawing_is_legible_in_a_900_px_notebook_column(executed, prefix):
+    # an SVG wider than the column is scaled down to it: its smallest text must stay >= 10 px
+    column = 884  # px: 900 minus the page's margins
+    for svg in pictures(lesson(executed, prefix), "image/svg+xml"):
+        width_pt = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
+        view_width = float(re.search(r'viewBox="[\d.-]+ [\d.-]+ ([\d.]+)', svg).group(1))
+        shown = min(width_pt * 4 / 3, column)
+        smallest = min(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)) * shown / view_width
+        assert smallest >= 10, f"text {smallest:.1f} px in a drawing {width_pt:.0f} pt wide: draw it narrower"

@@ -110,7 +110,7 @@ check_mini_value("Mini", Mini)
 
 # %%
 x1, x2, t = 1.0, -2.0, 0.5
-params = {"w11": 0.3, "w12": -0.6, "b1": 0.1, "w21": 0.8, "w22": 0.2, "b2": -0.4, "v1": 1.5, "v2": -0.7, "c": 0.2}
+params = {"w11": 0.3, "w12": -0.6, "b1": 0.1, "w21": 0.8, "w22": 0.2, "b2": -0.1, "v1": 1.5, "v2": -0.7, "c": 0.2}
 w11, w12, b1, w21, w22, b2, v1, v2, c = params.values()
 # YOUR CODE HERE
 raise NotImplementedError
