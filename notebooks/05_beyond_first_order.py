@@ -90,7 +90,7 @@ print(f"a minimum at x = {x_now:.12f}, g(x) = {g(Value(x_now)).data:.12f}")
 # %% [markdown]
 # The slope $g'(x)$ shrinks quadratically — the number of correct digits roughly doubles every step —
 # the signature of Newton's method. (By hand: $g'(x) = 4x^3 - 6x + 1$ and $g''(x) = 12x^2 - 6$.)
-# Newton's method goes to a flat spot near the start, any flat spot: here the minimum on the right.
+# Newton's method goes to a stationary point (where $g' = 0$), minimum or not: here the minimum on the right.
 # $g$ has a deeper one near $x = -1.3$, which a start at $x = -2$ finds, and a maximum near
 # $x = 0.17$ ($g'' < 0$ there), which a start at $x = 0.3$ walks to: Newton's step aims at
 # where $g' = 0$, not at where $g$ is low.
