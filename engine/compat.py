@@ -30,6 +30,9 @@ class MicrogradNames:
     """The part of Value that micrograd's code reads and writes by name."""
 
     __slots__ = ()
+    # the node's fields (value.py) that the setter below writes, typed as Value types them
+    _primitive: ops.Primitive | ops.UserOp | None
+    _meta: Meta | None
 
     @property
     def _prev(self: Value) -> tuple[Value, ...]:

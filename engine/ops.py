@@ -35,6 +35,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial, reduce
+from typing import TypeVar
 
 __all__ = [
     "Primitive",
@@ -196,7 +197,10 @@ def registered() -> dict[str, Primitive | Family]:
     return dict(_registry)
 
 
-def _register(p: Primitive | Family) -> Primitive | Family:
+_Entry = TypeVar("_Entry", Primitive, Family)
+
+
+def _register(p: _Entry) -> _Entry:
     _registry[p.name] = p
     return p
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from engine import hooks, ops
+from engine.attributes import Attributes
 from engine.checks import real_number
 from engine.compat import MicrogradNames, made_by_hand
 from engine.modes import Meta, _mode, _note_creation, _open_blocks
@@ -28,7 +30,7 @@ from engine.operators import Operators
 __all__ = ["Value", "topological_order"]
 
 
-class Value(Operators, MicrogradNames):
+class Value(Operators, Attributes, MicrogradNames):
     """A scalar that records the operations applied to it, for reverse-mode autodiff.
 
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
@@ -38,8 +40,8 @@ class Value(Operators, MicrogradNames):
     (-2.0, 2.0)
 
     Here are the node, + and *, and backward with its walk; the other operators and named
-    functions (operators.py) and micrograd's names `_prev`, `_op`, `_backward` (compat.py) are
-    mixed in.
+    functions (operators.py), the label, `item()`, `requires_grad` and the repr (attributes.py),
+    and micrograd's names `_prev`, `_op`, `_backward` (compat.py) are mixed in.
     """
 
     # The operands: a tuple of them in `_a`, except for an op of two operands (most of every
@@ -47,20 +49,26 @@ class Value(Operators, MicrogradNames):
     # costs 56: a node of bench/run.py's chain takes 184 bytes, not 224 (the floor is 200).
     # Everything reads the operands through `parents`.
     __slots__ = ("data", "grad", "_primitive", "_a", "_b", "_meta")
+    data: float
+    grad: float
+    _primitive: ops.Primitive | ops.UserOp | None  # None for a leaf
+    _a: Any  # a Value when `_b` holds the other operand, else a tuple of Values: the code tells
+    # them apart by `_b`, which a type checker cannot follow
+    _b: Value | None
+    _meta: Meta | None  # label, scope, hooks... (modes.py); None for most nodes
 
-    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
+    def __init__(
+        self, data: float | numbers.Real, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
         # micrograd's signature: Value(data) is a leaf; Value(t, (a, b), 'op') an op node made
         # by hand, whose step of backward the learner then assigns to `_backward`
         self.data = data if type(data) is float else real_number(data)
         self.grad = 0.0
         self._primitive = None  # a leaf: made by the user, not by an operation
         self._a, self._b = (), None
-        meta = _mode.get().meta if _open_blocks else None
+        self._meta = _mode.get().meta if _open_blocks else None
         if label:
-            if not isinstance(label, str):
-                raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-            meta = meta.replace(label=label) if meta is not None else Meta(label=label)
-        self._meta = meta
+            self.label = label  # (checked there: attributes.py)
         if _children or _op:
             made_by_hand(self, _children, _op)
 
@@ -75,49 +83,6 @@ class Value(Operators, MicrogradNames):
     def op(self) -> str:
         """The short name of the operation that made this Value ('' for a leaf)."""
         return self._primitive.name if self._primitive is not None else ""
-
-    @property
-    def label(self) -> str:
-        """A name for drawings and messages ('' if none)."""
-        return self._meta.label if self._meta is not None else ""
-
-    @label.setter
-    def label(self, label: str) -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        meta = self._meta
-        self._meta = meta.replace(label=label) if meta is not None else Meta(label=label)
-
-    @property
-    def scope(self) -> str:
-        """The dotted module path this Value was created in ('' outside any scope)."""
-        return self._meta.scope if self._meta is not None else ""
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for Values made by the user (or under no_grad), not by an operation (PyTorch's name)."""
-        return self._primitive is None
-
-    @property
-    def requires_grad(self) -> bool:
-        """False for a frozen leaf: backward leaves its grad alone and optimizers skip it.
-
-        >>> w = Value(2.0); w.requires_grad = False
-        >>> (w * 3).backward(); w.grad
-        0.0
-        """
-        return self._meta is None or not self._meta.frozen
-
-    @requires_grad.setter
-    def requires_grad(self, flag: bool) -> None:
-        if not isinstance(flag, bool):
-            raise TypeError(f"requires_grad must be True or False, got {flag!r}")
-        if self._primitive is not None:
-            raise ValueError(
-                f"only a leaf can be frozen (this Value was made by {self.op!r}): "
-                "set requires_grad on the leaves it is computed from"
-            )
-        self._meta = (self._meta if self._meta is not None else Meta()).replace(frozen=not flag)
 
     # --- gradients --------------------------------------------------------------------------
 
@@ -170,30 +135,9 @@ class Value(Operators, MicrogradNames):
         """
         return hooks.register_hook(self, hook)
 
-    def zero_grad(self) -> None:
-        """Set this Value's grad to 0 (backward adds to a leaf's grad)."""
-        self.grad = 0.0
-
     def detach(self) -> Value:
         """A new leaf with the same data, cut off from the graph."""
         return Value(self.data)
-
-    def item(self) -> float:
-        """The data as a Python float (PyTorch's name)."""
-        return self.data
-
-    def __float__(self) -> float:
-        """float(x): the data."""
-        return self.data
-
-    def __format__(self, spec: str) -> str:
-        """A format spec applies to the data: f"{loss:.4f}" (no spec: the repr, as str() gives)."""
-        return format(self.data, spec) if spec else str(self)
-
-    def __repr__(self) -> str:
-        label = self.label
-        extra = f", label={label!r}" if label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     # --- arithmetic: each operator is a primitive or a composition of them ------------------
 
@@ -227,8 +171,8 @@ class Value(Operators, MicrogradNames):
 
     def __radd__(self, other: float) -> Value:
         """c + x for a number c."""
-        other = _lift(other)
-        return NotImplemented if other is NotImplemented else other.__add__(self)
+        lifted = _lift(other)
+        return NotImplemented if lifted is NotImplemented else lifted.__add__(self)
 
     def __mul__(self, other: Value | float) -> Value:
         """x * y; d/dx = y, d/dy = x."""
@@ -250,8 +194,8 @@ class Value(Operators, MicrogradNames):
 
     def __rmul__(self, other: float) -> Value:
         """c * x for a number c."""
-        other = _lift(other)
-        return NotImplemented if other is NotImplemented else other.__mul__(self)
+        lifted = _lift(other)
+        return NotImplemented if lifted is NotImplemented else lifted.__mul__(self)
 
     def _unary(self, primitive: ops.Primitive) -> Value:
         """A one-input primitive applied to this Value (x.tanh(), x.relu(), ... in operators.py)."""
@@ -280,7 +224,7 @@ def _node(primitive: ops.Primitive, data: float, a: Value | tuple[Value, ...], b
         if not mode.grad:
             out._primitive, out._a, out._b = None, (), None
         if mode.anomaly:
-            _note_creation(out, primitive, a if b is None else (a, b))
+            _note_creation(out, primitive, a if isinstance(a, tuple) else (a, b))
     return out
 
 
@@ -292,7 +236,8 @@ def _chain_rule_steps(nodes: Iterable[Value]) -> None:
     tools that keep gradients elsewhere.
     """
     for v in nodes:
-        primitive = v._primitive
+        # (a closure's node has no rule here: backward sends it to hooks.py instead)
+        primitive: ops.Primitive | None = v._primitive  # type: ignore[assignment]
         if primitive is None:
             continue  # a leaf: there is no one to hand a gradient on to
         g = v.grad
@@ -337,7 +282,7 @@ def topological_order(root: Value) -> list[Value]:
     while stack:
         v = stack.pop()
         if v is None:  # the marker below a node's parents: they are all finished, so is it
-            order.append(stack.pop())
+            order.append(stack.pop())  # type: ignore[arg-type]  # (below a marker is always a node)
             continue
         if v in seen:
             continue  # pushed twice by two consumers; the first copy was walked already
@@ -352,16 +297,19 @@ def topological_order(root: Value) -> list[Value]:
             # the loop below does), which halves the walk's time
             if b is None:
                 a = a[0]
-            a_waits = a not in seen
-            if a_waits and a._primitive is None:
-                seen.add(a)
-                order.append(a)
-                a_waits = False
-            b_waits = b is not None and b not in seen
-            if b_waits and b._primitive is None:
-                seen.add(b)
-                order.append(b)
-                b_waits = False
+            a_waits = b_waits = False
+            if a not in seen:
+                if a._primitive is None:
+                    seen.add(a)
+                    order.append(a)
+                else:
+                    a_waits = True
+            if b is not None and b not in seen:
+                if b._primitive is None:
+                    seen.add(b)
+                    order.append(b)
+                else:
+                    b_waits = True
             if a_waits or b_waits:
                 stack.append(v)
                 stack.append(None)
@@ -372,7 +320,7 @@ def topological_order(root: Value) -> list[Value]:
                 continue
         elif not seen.issuperset(a):  # (all seen: the usual case for a neuron's w·x+b, whose
             # weights and inputs were reached through another sample or a neighbouring neuron)
-            waiting = []
+            waiting: list[Value] = []
             for p in a:
                 if p not in seen:
                     if p._primitive is None:

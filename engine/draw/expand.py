@@ -80,6 +80,7 @@ def drawn_graph(root: Value, expand: bool = True, keep_whole: Callable[[Value], 
                 grads.append(v.grad)
                 continue
             pieces, input_of, shares = rebuilt
+            assert primitive is not None  # (only a fused node is rebuilt)
             inputs = v.parents
             made: dict[Value, int] = {}
             for piece, share in zip(pieces, shares):
