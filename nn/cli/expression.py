@@ -34,7 +34,7 @@ from engine.checks import is_real
 from engine.ops import abs_, cos, exp, leaky_relu, log, power, relu, sigmoid, sin, softplus, sqrt, tanh
 from nn.cli.status import shown
 
-__all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "check_name"]
+__all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "FINITE", "check_name"]
 
 # name -> the engine function it calls (each works on a Value and on a plain number)
 FUNCTIONS: dict[str, Callable] = {
@@ -315,15 +315,21 @@ def _slope(node: ast.Call) -> float:
     return float(value)
 
 
+# the one rule for numbers typed in the formula and in --at (nn/cli/draw.py uses it too)
+FINITE = "give a finite number (nan and inf are refused, and so is anything beyond ±1.8e308)"
+
+
 def _check_number(value: object) -> None:
     if not is_real(value):  # True, a string or 2j parse as constants too
         kind = {str: "a string", bytes: "bytes", complex: "a complex number"}.get(type(value), repr(value))
         raise ExpressionError(f"{kind} is not allowed: only real numbers")
+    if isinstance(value, float) and not math.isfinite(value):  # 1e309 is read as inf
+        raise ExpressionError(f"a number in the expression is beyond the float range: {FINITE}")
     if isinstance(value, int) and abs(value) > 2**53:
         try:
             float(value)
         except OverflowError:
-            raise ExpressionError("a number in the expression is too large for a float") from None
+            raise ExpressionError(f"a number in the expression is too large for a float: {FINITE}") from None
 
 
 def _functions() -> str:

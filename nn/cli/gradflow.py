@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from nn.cli.files import PICTURES, SOURCES, output_path, require_graphviz, write_drawing
+from nn.cli.files import PICTURES, SOURCES, graphviz_timeout, output_path, require_graphviz, write_drawing
 from nn.cli.status import OK
 
 __all__ = ["run"]
@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import nn
 
     out = output_path(args.output, PICTURES + SOURCES, "-o") if args.output else None
+    timeout = graphviz_timeout(args.graphviz_timeout)
     if out is not None:
         require_graphviz(out)  # before the work and the table, not after them
     X, y = nn.make_moons(args.samples, seed=args.seed)
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{s.name:<10} {s.mean_abs_grad:>12.3e} {s.max_abs_grad:>12.3e}  {s.status}")
     print(_verdict(stats))
     if out is not None:
-        write_drawing(nn.draw_grad_flow(stats, rankdir=args.rankdir), out)
+        write_drawing(nn.draw_grad_flow(stats, rankdir=args.rankdir), out, timeout)
         print(f"wrote {out}")
     return OK
 
