@@ -68,8 +68,8 @@ class _Parser(argparse.ArgumentParser):
 
 class _Version(argparse.Action):
     # looked up only when asked for: reading package metadata slows every start of the command
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=help)
 
     def __call__(
         self,

@@ -24,6 +24,7 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """One backward through `MLP(2, [width] * depth + [1])`; print (and with -o draw) each layer's gradient."""
     import nn
+    from engine import Value
 
     out = output_path(args.output, PICTURES + SOURCES, "-o") if args.output else None
     timeout = graphviz_timeout(args.graphviz_timeout)
@@ -33,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
     model = nn.MLP(2, [args.width] * args.depth + [1], activation=args.activation, init=args.init, seed=args.seed)
     # mean squared error towards the labels 0/1: unlike hinge, its per-sample gradients do not
     # cancel out when a deep net gives every point the same score
-    loss = nn.losses.mse([model(x) for x in X], [float(t) for t in y])
+    scores: list[Value | float] = []
+    for x in X:
+        score = model(x)
+        assert isinstance(score, Value)  # one output neuron: one Value, not a list
+        scores.append(score)
+    loss = nn.losses.mse(scores, [float(t) for t in y])
     loss.backward()
     stats = nn.grad_stats(model)
     print(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.format import format_number
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         for path, data in ((plot, picture), (curves, curve_picture)):
             if path is not None and data is not None:
                 existed = path.exists()
-                write_atomically(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+                write_atomically(path, _writer(data))
                 if not existed:
                     made.append(path)
     except Stop:
@@ -139,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
     if failure:
         raise Stop(f"{failure}: try a smaller --lr, --activation tanh or relu, --init he, or --clip 1.0", FAILED)
     return OK
+
+
+def _writer(data: bytes) -> Callable[[str], object]:
+    """What writes `data` to the temporary file write_atomically names."""
+    return lambda tmp: Path(tmp).write_bytes(data)
 
 
 def _count(n: int, noun: str) -> str:
