@@ -17,7 +17,7 @@ import os
 import traceback
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "scope", "current_scope"]
 
@@ -193,6 +193,7 @@ def _metas_inside(blocks: Sequence[_Scope]) -> list[Meta] | None:
         if inner is None:
             with block:
                 inner = _mode.get()
+        assert inner.meta is not None  # a scope's mode always carries the Meta of its path
         metas.append(inner.meta)
     return metas
 
@@ -244,7 +245,11 @@ def _finite(x: float) -> bool:
     return not (math.isnan(x) or math.isinf(x))
 
 
-def _note_creation(out, primitive: object, inputs: Sequence) -> None:
+class _Named(Protocol):
+    name: str
+
+
+def _note_creation(out, primitive: _Named, inputs: Sequence) -> None:
     """In anomaly mode: stop at an op whose result is nan/inf from inputs that were not,
     and remember where each node was made, for backward's report."""
     values = [x.data for x in inputs]
@@ -253,8 +258,8 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
         produced = produced or all(_finite(x) for x in values)
         if produced:
             shown = ", ".join(repr(x) for x in values)
-            inputs = "input" if len(values) == 1 else "inputs"
-            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from {inputs} {shown}")
+            noun = "input" if len(values) == 1 else "inputs"
+            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from {noun} {shown}")
     meta = out._meta if out._meta is not None else Meta()
     out._meta = meta.replace(created_at=_creation_site())
 
