@@ -16,7 +16,7 @@ where running it in a loop changes no number backward() would compute.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import accumulate, compress
+from itertools import accumulate, chain, compress
 from typing import TYPE_CHECKING
 
 from engine.compiler.rules import _Namespace, _Rule
@@ -260,9 +260,11 @@ class _Analysis:
             local = dict(zip(nodes, range(len(nodes))))
             local.update(zip(piece.inputs, range(-1, -1 - len(piece.inputs), -1)))
             get = local.get
+            # (the operands in one flat run: an operation's class fixes how many it has, and a
+            # tuple per operation cost ~7 ms of a 100-sample batch's compile)
             shape = (
                 tuple([alike[i] for i in nodes]),
-                tuple([tuple(map(get, parents[i])) for i in nodes]),
+                tuple(map(get, chain.from_iterable([parents[i] for i in nodes]))),
                 tuple([needed[i] + 2 * keep[i] for i in nodes]),
                 tuple(map(get, piece.outputs)),
                 tuple(map(get, piece.graded)),
