@@ -178,6 +178,10 @@ def test_lesson_4_shows_vanishing_exploding_clipping_and_the_first_nan(executed)
     assert sigmoid[0][2] == "vanishing" and float(sigmoid[0][1]) < 1e-3 * float(sigmoid[-1][1])
     assert all(status == "ok" for _, _, status in relu)
     assert number(text, r"uniform\s+first layer mean \|grad\|\s+(\S+)") > 100
+    # forward growth per layer for micrograd's uniform init: sqrt(24/3/2) = 2 from the variance sum
+    assert 1.5 < number(text, r"uniform\s+first layer.*signal ×(\S+) per layer") < 2.2
+    # section 4's dead sigmoid network: the verdict names the collapsed spread and the learning rate
+    assert re.search(r"History\(25 steps: .*spread across samples collapsed.*the learning rate is too large\)", text)
     assert re.search(r"without clipping: the loss became (nan|inf) at step \d+", text)
     assert number(text, r"with clip=5\.0:.*accuracy \S+ -> (\S+)%") >= 90
     assert "log produced nan from input" in text and "raised at the line:    spread = (h - 1).log()" in text
