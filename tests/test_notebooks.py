@@ -168,6 +168,10 @@ def test_lesson_3_trains_the_moons_and_compares_learning_rates_and_optimizers(ex
     assert number(text, r"final loss \S+, accuracy (\S+)%") >= 90
     small, right, large = (number(text, rf"lr {lr}\s+final loss (\S+)") for lr in ("0.003", "0.5", "10.0"))
     assert right < small and right < large
+    # lr 10: the second layer's ReLUs all die, after steps in which the first layer still learned
+    assert number(text, r"lr 10\.0 .*dead ReLUs in layer 1: (\d+) of 8") == 8
+    assert number(text, r"first step with exactly zero gradient into layers\.0: (\d+)") > 1
+    assert number(text, r"validation accuracy (\S+)%") >= 80
     assert number(text, r"Adam\s+lr \S+\s+final loss (\S+)") < number(text, r"SGD\s+lr \S+\s+final loss (\S+)")
 
 
