@@ -243,3 +243,14 @@ def test_lesson_7_writes_ops_with_closures_names_the_three_classic_bugs_and_show
     assert len(drawings) == 4 and len(red) == 3
     assert "all 4 derivative rules agree" in drawings[0]
     assert "3 of 4 ops have a derivative rule that disagrees" in drawings[2]
+
+
+def test_lesson_8_checks_p_minus_onehot_against_backward_and_torch(executed):
+    text = printed(lesson(executed, "08_"))
+    assert number(text, r"largest difference: (\S+)") < 1e-12
+    printed_grads = [float(g) for g in re.findall(r"z\d: backward (\S+)", text)]
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([2.0, 1.0, -1.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(z[None], torch.tensor([0])).backward()
+    assert printed_grads == pytest.approx(z.grad.tolist(), abs=1e-6)
+    assert number(text, r"History\(40 steps: .*accuracy \S+ -> (\S+)%") >= 85
