@@ -22,7 +22,14 @@ import nn
 from engine import Value
 from engine.format import format_number
 
-__all__ = ["check_softmax_grad", "check_cross_entropy", "check_gain", "check_clip_grad_norm", "signal_sizes"]
+__all__ = [
+    "check_softmax_grad",
+    "check_cross_entropy",
+    "check_gain",
+    "check_clip_grad_norm",
+    "check_moons_training",
+    "signal_sizes",
+]
 
 _ROWS = [([2.0, 1.0, -1.0], 0), ([0.5, -0.3, 0.1, 2.2], 2), ([800.0, 0.0], 1)]
 
@@ -110,3 +117,27 @@ def check_clip_grad_norm(clip: Callable[[list[Value], float], float]) -> bool:
             problems.append(f"max_norm {max_norm}: {shown}")
     hint = "norm = sqrt(sum g^2); if norm > max_norm multiply every grad by max_norm / (norm + 1e-6); return norm"
     return report("clip_grad_norm", problems, hint)
+
+
+def _accuracy(model: nn.MLP, X: list, y: list) -> float:
+    return sum((model(x).data > 0) == (t == 1) for x, t in zip(X, y)) / len(y)
+
+
+def check_moons_training(train: Callable[..., object]) -> bool:
+    """`train(model, X, y)` trains an MLP on the moons; its accuracy on 25 held-out points must reach 90%."""
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    order = list(range(len(X)))
+    random.Random(0).shuffle(order)  # a fixed split: 75 points to train on, 25 it never sees
+    train_idx, val_idx = order[:75], order[75:]
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    before = [p.data for p in model.parameters()]
+    train(model, [X[i] for i in train_idx], [y[i] for i in train_idx])
+    moved = sum(p.data != b for p, b in zip(model.parameters(), before))
+    val = _accuracy(model, [X[i] for i in val_idx], [y[i] for i in val_idx])
+    problems = []
+    if moved == 0:
+        problems.append("no weight changed: is the update p.data -= lr * p.grad there?")
+    elif not val >= 0.9:
+        problems.append(f"validation accuracy {val:.1%} on the 25 held-out points, expected at least 90%")
+    hint = "each step: a minibatch, hinge loss + alpha * sum(p*p), zero_grad, backward, lr = 1.0 - 0.9 * k / steps"
+    return report("moons training loop", problems, hint, passed=f"validation accuracy {val:.1%}")
