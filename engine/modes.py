@@ -17,7 +17,7 @@ import os
 import traceback
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "scope", "current_scope"]
 
@@ -59,7 +59,7 @@ class _Mode(NamedTuple):
     grad: bool
     anomaly: bool
     meta: Meta | None  # shared by every node created in the current scope
-    outer: _Mode | None = None  # a scope's mode: the mode to return to when the scope ends
+    outer: _Mode | None = None  # the mode to return to when the block that made this one ends
 
 
 # the mode outside every block: record the graph, no checks, no scope
@@ -77,22 +77,27 @@ _open_blocks: list[None] = []
 class _ModeChange:
     """A `with` block that changes one part of the mode, and restores the previous mode on exit.
 
-    The new mode is worked out on entry, from the mode in force at that moment.
+    The new mode is worked out on entry, from the mode in force at that moment, and remembers
+    that mode as its `outer`. So the object keeps no per-entry state: one `no_grad()` object can
+    be shared by threads and entered again inside itself (a token kept on the object would be
+    reset in the wrong thread's context and leave that thread in the block's mode for good).
     """
 
-    __slots__ = ("_change", "_argument", "_tokens")
+    __slots__ = ("_change", "_argument")
 
     def __init__(self, change: Callable[[_Mode, object], _Mode], argument: object = None) -> None:
         self._change = change
         self._argument = argument
-        self._tokens: list = []
 
     def __enter__(self) -> None:
-        _open_blocks.append(None)
-        self._tokens.append(_mode.set(self._change(_mode.get(), self._argument)))
+        mode = _mode.get()
+        inner = self._change(mode, self._argument)._replace(outer=mode)
+        _open_blocks.append(None)  # counted only once nothing can fail before the exit
+        _mode.set(inner)
 
     def __exit__(self, *exception: object) -> None:
-        _mode.reset(self._tokens.pop())
+        outer = _mode.get().outer  # blocks end in the reverse order they began
+        _mode.set(outer if outer is not None else RECORDING)
         _open_blocks.pop()
 
 
@@ -162,7 +167,8 @@ class _Scope:
         _mode.set(inner)
 
     def __exit__(self, *exception: object) -> None:
-        _mode.set(_mode.get().outer)  # blocks end in the reverse order they began
+        outer = _mode.get().outer  # blocks end in the reverse order they began
+        _mode.set(outer if outer is not None else RECORDING)
         _open_blocks.pop()
 
     def __reduce__(self) -> tuple:
@@ -187,6 +193,7 @@ def _metas_inside(blocks: Sequence[_Scope]) -> list[Meta] | None:
         if inner is None:
             with block:
                 inner = _mode.get()
+        assert inner.meta is not None  # a scope's mode always carries the Meta of its path
         metas.append(inner.meta)
     return metas
 
@@ -238,7 +245,11 @@ def _finite(x: float) -> bool:
     return not (math.isnan(x) or math.isinf(x))
 
 
-def _note_creation(out, primitive: object, inputs: Sequence) -> None:
+class _Named(Protocol):
+    name: str
+
+
+def _note_creation(out, primitive: _Named, inputs: Sequence) -> None:
     """In anomaly mode: stop at an op whose result is nan/inf from inputs that were not,
     and remember where each node was made, for backward's report."""
     values = [x.data for x in inputs]
@@ -247,8 +258,8 @@ def _note_creation(out, primitive: object, inputs: Sequence) -> None:
         produced = produced or all(_finite(x) for x in values)
         if produced:
             shown = ", ".join(repr(x) for x in values)
-            inputs = "input" if len(values) == 1 else "inputs"
-            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from {inputs} {shown}")
+            noun = "input" if len(values) == 1 else "inputs"
+            raise FloatingPointError(f"{primitive.name} produced {out.data!r} from {noun} {shown}")
     meta = out._meta if out._meta is not None else Meta()
     out._meta = meta.replace(created_at=_creation_site())
 

@@ -32,7 +32,10 @@ from nn.module import as_parameters, is_module
 
 __all__ = [
     "LayerStats",
+    "ActivationStats",
     "grad_stats",
+    "activation_stats",
+    "diagnose",
     "parameter_groups",
     "clip_grad_norm",
     "clip_grad_value",
@@ -46,6 +49,21 @@ VANISHING_RATIO = 1e-3
 # A layer whose mean |grad| is above this size (or not finite) is exploding: with any usual
 # learning rate (1e-3..1) one step would move its weights by far more than their own size.
 EXPLODING_GRAD = 100.0
+# A unit is dead when its activation's slope stays below this fraction of the activation's
+# steepest slope for every sample: a ReLU that outputs exact zeros (slope 0), a sigmoid or tanh
+# pushed far onto a flat tail. No gradient passes through it, whatever the loss says.
+DEAD_SLOPE = 0.01
+# The spread of a layer's outputs across samples (std over the batch, averaged over units)
+# carries what tells one input from another. Below this fraction of the first layer's spread the
+# layers behind it see (almost) the same numbers for every input: the signal has collapsed.
+COLLAPSED_SPREAD = 1e-3
+# log10(|update| / |weights|) per step: about -3 is healthy. Above 0 one step moves a layer by
+# more than its own size: the learning rate is far too large. (Not -1: micrograd's own moons
+# demo, lr 1.0, reaches -0.2 in its first step and learns fine.)
+UPDATE_RATIO_TOO_LARGE = 0.0
+# A layer is flagged for dead units when at least this fraction of its units is dead (a stray
+# dead ReLU is common and harmless; half a layer is capacity lost).
+DEAD_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -181,3 +199,123 @@ def _values(params: object, who: str) -> list[Value]:
 def _positive(x: float, what: str, allow_inf: bool = False) -> float:
     require(is_real(x) and x > 0 and (allow_inf or not math.isinf(x)), what, "a number > 0", x)
     return float(x)
+
+
+@dataclass(frozen=True)
+class ActivationStats:
+    """What one layer's outputs look like across a batch of inputs (forward pass only).
+
+    `mean_abs_pre` is the mean |w . x + b| over units and samples, `spread` the std of each
+    unit's output across the samples averaged over units, `dead` how many of the layer's `units`
+    are dead (slope below DEAD_SLOPE of its steepest for every sample: exact-zero ReLUs,
+    saturated sigmoids), `activation` the layer's activation name.
+    """
+
+    name: str
+    activation: str
+    units: int
+    dead: int
+    mean_abs_pre: float
+    spread: float
+
+    def __str__(self) -> str:
+        """One line per layer, e.g. `layers.5 (sigmoid): 8 of 8 units dead, ...`.
+
+        >>> print(ActivationStats("layers.0", "relu", 8, 2, 0.5, 0.07))
+        layers.0 (relu): 2 of 8 units dead, mean |pre-activation| 0.5000, spread across samples 0.07000
+        """
+        return (
+            f"{self.name} ({self.activation}): {self.dead} of {self.units} units dead, mean |pre-activation| "
+            f"{format_number(self.mean_abs_pre)}, spread across samples {format_number(self.spread)}"
+        )
+
+
+# the slope of each activation at pre-activation z, relative to its steepest slope (1 for all)
+_RELATIVE_SLOPE = {
+    "relu": lambda z: 1.0 if z > 0 else 0.0,
+    "sigmoid": lambda z: 4.0 / (2.0 + math.exp(-abs(z)) + math.exp(abs(z))) if abs(z) < 700 else 0.0,
+    "tanh": lambda z: 1.0 - math.tanh(z) ** 2,
+}
+
+
+def activation_stats(model: object, inputs: Iterable[object]) -> list[ActivationStats]:
+    """One ActivationStats per hidden layer of an MLP (`model.layers`), run on `inputs` (floats).
+
+    Only hidden layers with a relu, sigmoid or tanh activation are measured (the output layer is
+    the answer, not a signal to pass on); a model without `.layers` gives [].
+
+    >>> from nn.module import MLP
+    >>> stats = activation_stats(MLP(2, [4, 4, 1], seed=0), [[1.0, -1.0], [0.5, 2.0]])
+    >>> [(s.name, s.units) for s in stats]
+    [('layers.0', 4), ('layers.1', 4)]
+    """
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, (list, tuple)):
+        return []
+    signals = [[_float(v) for v in (x if isinstance(x, (list, tuple)) else [x])] for x in inputs]
+    stats: list[ActivationStats] = []
+    for i, layer in enumerate(layers[:-1]):
+        neurons = list(getattr(layer, "neurons", None) or [])
+        kind = getattr(neurons[0], "activation", None) if neurons else None
+        if kind not in _RELATIVE_SLOPE:
+            return stats  # a layer this cannot read: stop rather than guess what follows
+        slope = _RELATIVE_SLOPE[kind]
+        pre = [[math.fsum(w.data * x for w, x in zip(n.w, xs)) + n.b.data for n in neurons] for xs in signals]
+        signals = [[_ACTIVATE[kind](z) for z in row] for row in pre]
+        dead = sum(all(slope(row[j]) < DEAD_SLOPE for row in pre) for j in range(len(neurons)))
+        units = len(neurons)
+        mean_abs_pre = math.fsum(abs(z) for row in pre for z in row) / max(len(pre) * units, 1)
+        spread = math.fsum(_std([row[j] for row in signals]) for j in range(units)) / units
+        stats.append(ActivationStats(f"layers.{i}", kind, units, dead, mean_abs_pre, spread))
+    return stats
+
+
+_ACTIVATE = {
+    "relu": lambda z: max(z, 0.0),
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0,
+    "tanh": math.tanh,
+}
+
+
+def _float(v: object) -> float:
+    return float(v.data) if isinstance(v, Value) else float(v)  # type: ignore[arg-type]
+
+
+def _std(xs: list[float]) -> float:
+    mean = math.fsum(xs) / len(xs)
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / len(xs))
+
+
+def diagnose(
+    grads: list[LayerStats],
+    activations: list[ActivationStats] | None = None,
+    update_ratio: list[list[float]] | None = None,
+) -> list[str]:
+    """Short reasons a network is not learning; [] when nothing is wrong (History's verdict).
+
+    Looks at the gradients (vanishing / exploding layers), the activations (dead units, the
+    spread across samples collapsing from the first hidden layer to the last) and the update
+    ratios of every step (log10 above UPDATE_RATIO_TOO_LARGE, 0: the learning rate is too large).
+
+    >>> diagnose([], update_ratio=[[0.5, -3.0], [-3.2, -3.1]])
+    ['update ratio up to 0.5000 at step 0 (healthy near -3): the learning rate is too large']
+    """
+    reasons = [f"{s.name} {s.status}" for s in grads if s.status != "ok"]
+    activations = activations or []
+    dead = [f"{s.name} {s.dead}/{s.units}" for s in activations if s.dead >= DEAD_FRACTION * s.units]
+    if dead:
+        reasons.append(f"dead units ({', '.join(dead)}): no gradient passes through them")
+    if len(activations) > 1 and activations[0].spread > 0:
+        first, last = activations[0], activations[-1]
+        if last.spread < COLLAPSED_SPREAD * first.spread:
+            reasons.append(
+                f"spread across samples collapsed from {format_number(first.spread)} ({first.name}) to "
+                f"{format_number(last.spread)} ({last.name}): every input looks the same to the output"
+            )
+    worst = max(((r, k) for k, step in enumerate(update_ratio or []) for r in step if math.isfinite(r)), default=None)
+    if worst is not None and worst[0] > UPDATE_RATIO_TOO_LARGE:
+        reasons.append(
+            f"update ratio up to {format_number(worst[0])} at step {worst[1]} (healthy near -3): "
+            "the learning rate is too large"
+        )
+    return reasons

@@ -31,7 +31,15 @@ from engine.checks import is_integer, is_real, require
 from engine.compiler import compile as compile_graph
 from engine.extras import require_extra
 from engine.format import format_number
-from nn.health import LayerStats, clip_grad_norm, grad_stats, parameter_groups
+from nn.health import (
+    ActivationStats,
+    LayerStats,
+    activation_stats,
+    clip_grad_norm,
+    diagnose,
+    grad_stats,
+    parameter_groups,
+)
 from nn.optim import SGD
 from nn.tasks import TASKS, Task, class_labels
 
@@ -49,6 +57,9 @@ class History:
     log10 of |update| / |weights|, healthy near -3) and the learning rate `lr` used. With
     validation data (`fit(val=...)` or `val_split=`), `val_loss` and `val_accuracy` of the whole
     validation set, measured with the same weights as that step's `loss`; empty otherwise.
+    `activation_stats` describes each hidden layer's outputs on the training inputs after the
+    last step. The repr ends with a verdict (`nn.health.diagnose`): 'gradients ok', or the reasons
+    the network is not learning (a vanishing layer, dead units, a collapsed spread, huge updates).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -58,6 +69,8 @@ class History:
     grad_stats: list[list[LayerStats]] = field(default_factory=list)
     update_ratio: list[list[float]] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    # each hidden layer's outputs over the training inputs after the last step (nn.health)
+    activation_stats: list[ActivationStats] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
@@ -80,8 +93,8 @@ class History:
             text += f"; validation loss {format_number(self.val_loss[-1])}"
             if not math.isnan(self.val_accuracy[-1]):
                 text += f", accuracy {self.val_accuracy[-1]:.1%}"
-        unhealthy = [f"{s.name} {s.status}" for s in self.grad_stats[-1] if s.status != "ok"]
-        return text + (f"; gradients: {', '.join(unhealthy)})" if unhealthy else "; gradients ok)")
+        unhealthy = diagnose(self.grad_stats[-1], self.activation_stats, self.update_ratio)
+        return text + (f"; gradients: {'; '.join(unhealthy)})" if unhealthy else "; gradients ok)")
 
     def plot(self, ax: object = None) -> object:
         """Loss (and accuracy, where the loss has classes) against the step, training and
@@ -243,6 +256,8 @@ def fit(
                 shown["val_accuracy"] = f"{history.val_accuracy[-1]:.1%}"
         bar.set_postfix(shown, refresh=False)
     bar.close()
+    # the verdict also looks at the forward signal: dead units, spread collapsing across samples
+    history.activation_stats = activation_stats(model, X[:256])
     return history
 
 

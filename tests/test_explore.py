@@ -248,3 +248,26 @@ def test_an_unlabelled_node_is_called_by_its_id_in_draw_dot_even_after_partial_s
     shown = tip(page, f'.node[data-name="{root_id}"]')
     assert shown["label"] == f"(none: {root_id})" and shown["op"] == "Σ 3 terms"
     assert shown["folded"] == "1 partial sum drawn as this one node"
+
+
+def test_every_w0_is_told_apart_by_its_scope_in_search_and_hover(browser, demo_loss):
+    # MLP(2, [16, 16, 1]) has a w0 in each of its 33 neurons: a bare `w0` finds all of them, each
+    # named by its own scope, and Enter steps through them to the node whose numbers are its own
+    loss, path = demo_loss
+    w0s = {v.scope + ".w0": v for v in topological_order(loss) if v.label == "w0"}
+    assert len(w0s) == 33
+    page = opened(browser, path)
+    page.fill("#search", "w0")
+    seen = []
+    for _ in range(len(w0s)):
+        page.press("#search", "Enter")
+        found = page.locator(".node.found")
+        assert found.count() == 1
+        name = found.get_attribute("data-name")
+        shown = tip(page, ".node.found")
+        assert shown["name"] == name and shown["scope"] == name.removesuffix(".w0")
+        assert shown["data"] == format_number(w0s[name].data) and shown["grad"] == format_number(w0s[name].grad)
+        seen.append(name)
+    assert sorted(seen) == sorted(w0s)  # 33 different nodes, none twice
+    assert page.inner_text("#found").startswith("33 of 33")
+    assert page.errors == []

@@ -9,7 +9,20 @@ import random
 import pytest
 
 from engine import Value
-from nn import MLP, LayerStats, Module, Neuron, clip_grad_norm, clip_grad_value, grad_stats, losses, make_moons
+from nn import (
+    MLP,
+    SGD,
+    LayerStats,
+    Module,
+    Neuron,
+    clip_grad_norm,
+    clip_grad_value,
+    fit,
+    grad_stats,
+    losses,
+    make_moons,
+)
+from nn.health import activation_stats, diagnose
 
 X, Y = make_moons(8, seed=0)
 
@@ -205,3 +218,75 @@ def test_a_layers_health_prints_in_one_line_with_four_significant_digits():
     assert str(stats) == (
         "layers.0: mean |grad| 8.310e-05, max |grad| 1.944e-04, grad norm 0, weight norm 12.50 (vanishing)"
     )
+
+
+# --- the verdict: dead units, a collapsed spread across samples, updates far too large ---------
+
+MOONS32, LABELS32 = make_moons(32, noise=0.1, seed=0)
+
+
+def _lesson4_dead_sigmoid_run():
+    # lesson 4 section 4: 6 sigmoid hidden layers, Xavier init, SGD lr 0.5, 25 steps of mse
+    model = MLP(2, [8] * 6 + [1], activation="sigmoid", init="xavier", seed=0)
+    history = fit(model, MOONS32, LABELS32, loss="mse", optimizer=SGD(model.parameters(), lr=0.5), steps=25)
+    return model, history
+
+
+def test_the_dead_sigmoid_network_of_lesson_4_is_not_called_ok():
+    model, history = _lesson4_dead_sigmoid_run()
+    text = repr(history)
+    assert "gradients ok" not in text
+    assert "spread across samples collapsed" in text and "(layers.0)" in text and "(layers.5)" in text
+    assert "the learning rate is too large" in text
+    spreads = [s.spread for s in history.activation_stats]
+    assert spreads[-1] < 1e-3 * spreads[0]
+
+
+def test_activation_stats_agree_with_a_torch_forward_pass():
+    torch = pytest.importorskip("torch")
+    model, _ = _lesson4_dead_sigmoid_run()
+    h = torch.tensor(MOONS32, dtype=torch.float64)
+    expected = []
+    for layer in model.layers[:-1]:
+        w = torch.tensor([[p.data for p in n.w] for n in layer.neurons], dtype=torch.float64)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64)
+        pre = h @ w.T + b
+        h = torch.sigmoid(pre)
+        expected.append((pre.abs().mean().item(), h.std(dim=0, unbiased=False).mean().item()))
+    got = [x for s in activation_stats(model, MOONS32) for x in (s.mean_abs_pre, s.spread)]
+    assert got == pytest.approx([x for pair in expected for x in pair], rel=1e-9)
+
+
+def test_relus_that_output_zero_for_every_sample_are_flagged_dead():
+    model = MLP(2, [8, 8, 1], seed=0)
+    for neuron in model.layers[1].neurons:
+        neuron.b.data = -100.0  # w . x + b < 0 for every moon point: the ReLU outputs exact zeros
+    stats = activation_stats(model, MOONS32)
+    assert [(s.name, s.dead, s.units) for s in stats] == [("layers.0", stats[0].dead, 8), ("layers.1", 8, 8)]
+    assert stats[0].dead < 4
+    reasons = diagnose(grad_stats(model), stats)
+    assert any("dead units (layers.1 8/8)" in r for r in reasons)
+
+
+def test_saturated_sigmoids_are_flagged_dead():
+    model = MLP(2, [4, 1], activation="sigmoid", seed=0)
+    for neuron in model.layers[0].neurons:
+        neuron.b.data = 30.0  # sigmoid(30 + small) = 1 to 13 digits: slope ~1e-13
+    (stats,) = activation_stats(model, MOONS32)
+    assert stats.dead == 4 and stats.mean_abs_pre > 25
+    assert any("dead units (layers.0 4/4)" in r for r in diagnose([], [stats]))
+
+
+def test_a_learning_rate_far_too_large_is_named_in_the_verdict():
+    model = MLP(2, [8, 1], activation="tanh", seed=0)
+    history = fit(model, MOONS32, LABELS32, loss="mse", optimizer=SGD(model.parameters(), lr=20.0), steps=3)
+    assert max(max(r) for r in history.update_ratio) > 0
+    assert "the learning rate is too large" in repr(history)
+
+
+def test_a_healthy_run_keeps_the_verdict_ok():
+    model = MLP(2, [16, 16, 1], seed=1)
+    history = fit(model, MOONS32, LABELS32, loss="mse", optimizer=SGD(model.parameters(), lr=0.05), steps=30)
+    assert history.loss[-1] < history.loss[0]
+    assert repr(history).endswith("; gradients ok)")
+    assert diagnose(history.grad_stats[-1], history.activation_stats, history.update_ratio) == []

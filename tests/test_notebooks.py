@@ -168,6 +168,10 @@ def test_lesson_3_trains_the_moons_and_compares_learning_rates_and_optimizers(ex
     assert number(text, r"final loss \S+, accuracy (\S+)%") >= 90
     small, right, large = (number(text, rf"lr {lr}\s+final loss (\S+)") for lr in ("0.003", "0.5", "10.0"))
     assert right < small and right < large
+    # lr 10: the second layer's ReLUs all die, after steps in which the first layer still learned
+    assert number(text, r"lr 10\.0 .*dead ReLUs in layer 1: (\d+) of 8") == 8
+    assert number(text, r"first step with exactly zero gradient into layers\.0: (\d+)") > 1
+    assert number(text, r"validation accuracy (\S+)%") >= 80
     assert number(text, r"Adam\s+lr \S+\s+final loss (\S+)") < number(text, r"SGD\s+lr \S+\s+final loss (\S+)")
 
 
@@ -178,6 +182,10 @@ def test_lesson_4_shows_vanishing_exploding_clipping_and_the_first_nan(executed)
     assert sigmoid[0][2] == "vanishing" and float(sigmoid[0][1]) < 1e-3 * float(sigmoid[-1][1])
     assert all(status == "ok" for _, _, status in relu)
     assert number(text, r"uniform\s+first layer mean \|grad\|\s+(\S+)") > 100
+    # forward growth per layer for micrograd's uniform init: sqrt(24/3/2) = 2 from the variance sum
+    assert 1.5 < number(text, r"uniform\s+first layer.*signal ×(\S+) per layer") < 2.2
+    # section 4's dead sigmoid network: the verdict names the collapsed spread and the learning rate
+    assert re.search(r"History\(25 steps: .*spread across samples collapsed.*the learning rate is too large\)", text)
     assert re.search(r"without clipping: the loss became (nan|inf) at step \d+", text)
     assert number(text, r"with clip=5\.0:.*accuracy \S+ -> (\S+)%") >= 90
     assert "log produced nan from input" in text and "raised at the line:    spread = (h - 1).log()" in text
@@ -290,3 +298,14 @@ def test_every_drawing_is_legible_in_a_900_px_notebook_column(executed, prefix):
         shown = min(width_pt * 4 / 3, column)
         smallest = min(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)) * shown / view_width
         assert smallest >= 10, f"text {smallest:.1f} px in a drawing {width_pt:.0f} pt wide: draw it narrower"
+
+
+def test_lesson_8_checks_p_minus_onehot_against_backward_and_torch(executed):
+    text = printed(lesson(executed, "08_"))
+    assert number(text, r"largest difference: (\S+)") < 1e-12
+    printed_grads = [float(g) for g in re.findall(r"z\d: backward (\S+)", text)]
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([2.0, 1.0, -1.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(z[None], torch.tensor([0])).backward()
+    assert printed_grads == pytest.approx(z.grad.tolist(), abs=1e-6)
+    assert number(text, r"History\(40 steps: .*accuracy \S+ -> (\S+)%") >= 85

@@ -25,6 +25,7 @@ import math
 import random
 import re
 from collections.abc import Callable
+from types import CodeType
 
 from engine.ops import Primitive
 from engine.value import Value
@@ -100,7 +101,7 @@ def _precedence(node: ast.AST) -> int:
     return _ATOM
 
 
-def _operands(node: ast.AST) -> list[tuple[ast.AST, int]]:
+def _operands(node: ast.AST) -> list[tuple[ast.expr, int]]:
     """Each sub-expression with the precedence it needs to stand there without parentheses."""
     if isinstance(node, ast.BinOp):
         level = _BINARY[type(node.op)]
@@ -148,10 +149,12 @@ class _Namespace:
         return name
 
 
-_files: dict[str, tuple[str, dict[int, list[ast.AST]]]] = {}  # filename -> (text, functions by first line)
+_Function = ast.Lambda | ast.FunctionDef  # what a rule can be written as
+
+_files: dict[str, tuple[str, dict[int, list[_Function]]]] = {}  # filename -> (text, functions by first line)
 
 
-def _definition(func: Callable) -> ast.AST | None:
+def _definition(func: Callable) -> _Function | None:
     """The Lambda or FunctionDef node `func` was made from, if its source is at hand and unambiguous."""
     code = func.__code__
     lines = linecache.getlines(code.co_filename, func.__globals__)
@@ -164,7 +167,7 @@ def _definition(func: Callable) -> ast.AST | None:
             tree = ast.parse(text)
         except SyntaxError:
             return None
-        index: dict[int, list[ast.AST]] = {}
+        index: dict[int, list[_Function]] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Lambda):
                 index.setdefault(node.lineno, []).append(node)
@@ -187,7 +190,7 @@ def _definition(func: Callable) -> ast.AST | None:
     return found[0] if len(found) == 1 else None
 
 
-def _compiles_to(node: ast.AST, code: object) -> bool:
+def _compiles_to(node: _Function, code: CodeType) -> bool:
     """Does `node` (a Lambda or FunctionDef), compiled with the same free variables, give `code`?"""
     inner = node if isinstance(node, ast.Lambda) else ast.FunctionDef(**{**vars(node), "decorator_list": []})
     cells = [ast.Assign([ast.Name(name, ast.Store())], ast.Constant(None)) for name in code.co_freevars]
@@ -358,41 +361,54 @@ class _Symbol:
         raise _Unsupported
 
     __float__ = __index__ = __int__ = __bool__
-    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = lambda self, other: _Symbol.__bool__(self)
-    __hash__ = None
+
+    def __lt__(self, other: object) -> bool:
+        raise _Unsupported
+
+    # (defining __eq__ also makes a symbol unhashable, as it should be: it stands for no value yet)
+    __le__ = __gt__ = __ge__ = __eq__ = __ne__ = __lt__
 
     def __neg__(self) -> _Symbol:
         return _Symbol(f"-{_operand(self, 12)}", 12)
+
+    def __add__(self, other: object) -> _Symbol:
+        return _infix(self, "+", 10, other)
+
+    def __radd__(self, other: object) -> _Symbol:
+        return _infix(other, "+", 10, self)
+
+    def __sub__(self, other: object) -> _Symbol:
+        return _infix(self, "-", 10, other)
+
+    def __rsub__(self, other: object) -> _Symbol:
+        return _infix(other, "-", 10, self)
+
+    def __mul__(self, other: object) -> _Symbol:
+        return _infix(self, "*", 11, other)
+
+    def __rmul__(self, other: object) -> _Symbol:
+        return _infix(other, "*", 11, self)
+
+    def __truediv__(self, other: object) -> _Symbol:
+        return _infix(self, "/", 11, other)
+
+    def __rtruediv__(self, other: object) -> _Symbol:
+        return _infix(other, "/", 11, self)
 
 
 def _operand(x: object, need: int) -> str:
     if type(x) is _Symbol:
         return x.text if x.prec >= need else f"({x.text})"
-    if type(x) in (int, float) and math.isfinite(x):
+    if (type(x) is int or type(x) is float) and math.isfinite(x):  # (not bool, not a float subclass)
         return f"({x!r})" if math.copysign(1, x) < 0 else repr(x)
     raise _Unsupported
 
 
-def _infix(op: str, level: int) -> tuple[Callable, Callable]:
-    def forward(self: _Symbol, other: object) -> _Symbol:
-        return _long(_Symbol(f"{_operand(self, level)} {op} {_operand(other, level + 1)}", level))
-
-    def reflected(self: _Symbol, other: object) -> _Symbol:
-        return _long(_Symbol(f"{_operand(other, level)} {op} {_operand(self, level + 1)}", level))
-
-    return forward, reflected
-
-
-def _long(symbol: _Symbol) -> _Symbol:
+def _infix(left: object, op: str, level: int, right: object) -> _Symbol:
+    symbol = _Symbol(f"{_operand(left, level)} {op} {_operand(right, level + 1)}", level)
     if len(symbol.text) > 20_000:  # a neuron with thousands of inputs: call its rule instead
         raise _Unsupported
     return symbol
-
-
-_Symbol.__add__, _Symbol.__radd__ = _infix("+", 10)
-_Symbol.__sub__, _Symbol.__rsub__ = _infix("-", 10)
-_Symbol.__mul__, _Symbol.__rmul__ = _infix("*", 11)
-_Symbol.__truediv__, _Symbol.__rtruediv__ = _infix("/", 11)
 
 
 def _symbolic(func: Callable, holes: int) -> ast.expr | None:
@@ -428,20 +444,26 @@ class _Rule:
         # derivative(out, *inputs): hole 0 is the node's own value, hole j its operand j - 1
         expr = _expression(prim.derivative, k + 1, [node.data, *data], ns)
         expr = expr or _call(ns.bind(prim.derivative, f"{name}_derivative"), k + 1)
-        self.together = None  # a derivative that gives all operands' numbers at once, as a tuple
+        derivative: list[_Template] | None = None  # one per operand, or (when None):
+        self.together: _Template | None = None  # a derivative that gives all operands' numbers at once, as a tuple
         if k == 1:
-            self.derivative = [_Template(expr, 2)]
+            derivative = [_Template(expr, 2)]
         elif isinstance(expr, ast.Tuple) and len(expr.elts) == k:
-            self.derivative = [_Template(e, k + 1) for e in expr.elts]
+            derivative = [_Template(e, k + 1) for e in expr.elts]
+        self.derivative = derivative
+        # the values each operand's contribution reads (hole 0 is the node itself): kept in variables
+        per_operand: list[_Template | None]
+        if derivative is not None:
+            self.reads = [d.holes for d in derivative]
+            per_operand = list(derivative)
         else:
             self.together = _Template(expr, k + 1)
-            self.derivative = None
-        # the values each operand's contribution reads (hole 0 is the node itself): kept in variables
-        self.reads = [(self.together if self.derivative is None else d).holes for d in self.derivative or [None] * k]
+            self.reads = [self.together.holes] * k
+            per_operand = [None] * k
         # how the writer spells operand k's contribution: the gradient passed through unchanged
         # (d(a+b)/da = 1), times one of the values (d(a*b)/da = b), or times a general expression
-        self.how = []
-        for local in self.derivative or [None] * k:
+        self.how: list[tuple[int, int | _Template | None]] = []
+        for local in per_operand:
             if local is None:
                 self.how.append((_TOGETHER, None))
             elif local.identity:

@@ -58,7 +58,7 @@ from contextlib import nullcontext
 from engine.checks import positive_integer
 from engine.compiler.writer import _FUNCTION, _Writer
 from engine.memory import gc_paused
-from engine.modes import _mode, enable_grad, is_grad_enabled
+from engine.modes import Meta, _mode, enable_grad, is_grad_enabled
 from engine.ops import Primitive, UserOp
 from engine.value import Value, topological_order
 
@@ -99,6 +99,15 @@ class _Entry:
     """One traced shape: the generated function and what it needs, and nothing per node."""
 
     __slots__ = ("run", "params", "param_index", "signature", "unchecked", "source", "nodes", "lines")
+
+    run: Callable[[list[float], list[Value]], object]  # the generated forward_backward
+    params: tuple[Value, ...]
+    param_index: dict[int, int]  # id(parameter) -> its place in params
+    signature: int  # _Trace.signature of the trace the code was written from
+    unchecked: int  # repeated calls still to compare with a fresh trace (check=True: the first)
+    source: bytes  # the generated code, compressed: read only when someone looks
+    nodes: int
+    lines: int
 
 
 class Compiled:
@@ -221,10 +230,10 @@ def _flatten(args: object) -> tuple[tuple, list[float], list[Value]]:
 
 def _walk(x: object, key: list, floats: list, values: list, seen: dict) -> None:
     kind = type(x)
-    if kind is float:
+    if type(x) is float:
         key.append(_FLOAT)
         floats.append(x)
-    elif kind is list or kind is tuple:
+    elif type(x) is list or type(x) is tuple:
         if all(type(item) is float for item in x):  # the common case, a row of numbers
             key.append((kind is list, len(x), True))
             floats.extend(x)
@@ -232,7 +241,7 @@ def _walk(x: object, key: list, floats: list, values: list, seen: dict) -> None:
         key.append((kind is list, len(x), False))
         for item in x:
             _walk(item, key, floats, values, seen)
-    elif kind is Value:
+    elif type(x) is Value:
         if x._primitive is not None:
             raise TypeError(
                 f"compile: arguments may be leaf Values, got one computed by {x.op!r}; pass its .data, "
@@ -288,28 +297,30 @@ class _Trace:
             root, extras = _split(fn(*traced))
         self.extras = extras
         outputs = [root] + _values_in(extras)
+        top: Value | None = None
         if len(outputs) > 1:
             # one walk for all outputs: a node whose parents are the outputs, the root first, so
             # the root's part of the walk is exactly topological_order(root)
-            top = Value(0.0)
-            top._primitive, top._a = _OUTPUTS, tuple(outputs)
-            order = topological_order(top)
+            top = joined = Value(0.0)
+            joined._primitive, joined._a = _OUTPUTS, tuple(outputs)
+            order = topological_order(joined)
             order.pop()
         else:
-            top = None
             order = topological_order(root)
         # first, before any bookkeeping of ours holds the leaves
         counts = None if verifying else _reference_counts(order)
-        self.order = order
-        self.pos = pos = {v: i for i, v in enumerate(order)}
-        self.root = pos[root]
-        self.outputs = [pos[v] for v in outputs]  # the root, then the Values among the extras
+        self.order: list[Value] = order
+        self.pos: dict[Value, int] = {v: i for i, v in enumerate(order)}
+        pos = self.pos
+        self.root: int = pos[root]
+        self.outputs: list[int] = [pos[v] for v in outputs]  # the root, then the Values among the extras
         # the graph as lists indexed by position in the walk: parents, and edges into each node
-        self.parents = parents = []
+        self.parents: list[tuple[int, ...]] = []
+        parents = self.parents
         edges = [0] * len(order)
         for v in order:
             if v._meta is not None:  # (a closure or a hook is kept in a node's meta)
-                _refuse_what_code_cannot_do(v)
+                _refuse_what_code_cannot_do(v, v._meta)
             # the operands read from their slots, not through `parents` (which builds a pair for
             # most nodes): this loop runs once per node of every trace, twice per compile
             b = v._b
@@ -319,36 +330,39 @@ class _Trace:
                 edges[j] += 1
                 edges[k] += 1
             else:
-                idx = tuple([pos[p] for p in v._a])
+                operands: tuple[Value, ...] = v._a
+                idx = tuple([pos[p] for p in operands])
                 parents.append(idx)
                 for j in idx:
                     edges[j] += 1
+        self.verifying = verifying
+        self.params: list[Value] = []
         if verifying:
-            self.params = None
             return
         if top is not None:
-            for p in top.parents:
+            for p in outputs:  # top's parents
                 edges[pos[p]] += 1
         # a parameter is a leaf with more references than the graph's edges into it: something
         # outside (a model, fn's closure) holds it. Not CPython: every such leaf counts as one.
-        args = self.arg_leaves
+        arg_leaves = self.arg_leaves
         self.params = [
             v
             for i, v in enumerate(order)
-            if v._primitive is None and id(v) not in args and (counts is None or counts[i] - edges[i] > counts[-1])
+            if v._primitive is None
+            and id(v) not in arg_leaves
+            and (counts is None or counts[i] - edges[i] > counts[-1])
         ]
 
     def _lift(self, x: object, name: str, counters: list[int]) -> object:
         # mirrors _walk: floats become new leaves, numbered in the order _walk collects them
-        kind = type(x)
-        if kind is list or kind is tuple:
-            return kind(self._lift(item, f"{name}_{i}", counters) for i, item in enumerate(x))
-        if kind is Value:
+        if type(x) is list or type(x) is tuple:
+            return type(x)(self._lift(item, f"{name}_{i}", counters) for i, item in enumerate(x))
+        if type(x) is Value:
             if id(x) not in self.arg_leaves:
                 self.arg_leaves[id(x)] = ("values", counters[1], x.label or name)
                 counters[1] += 1
             return x
-        if kind is float or (isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral)):
+        if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral):  # a float, or numpy's
             leaf = Value(float(x))
             self.arg_leaves[id(leaf)] = ("inputs", counters[0], name)
             counters[0] += 1
@@ -358,7 +372,7 @@ class _Trace:
     def signature(self, param_index: dict[int, int]) -> int:
         """A hash of the graph's shape and constants: equal for two traces the same code serves."""
         args = self.arg_leaves
-        held = param_index if self.params is None else {id(p) for p in self.params}
+        held = param_index if self.verifying else {id(p) for p in self.params}
         parts: list = []
         for v, idx in zip(self.order, self.parents):
             if idx:
@@ -376,14 +390,14 @@ class _Trace:
         return hash(tuple(parts))
 
 
-def _refuse_what_code_cannot_do(v: Value) -> None:
+def _refuse_what_code_cannot_do(v: Value, meta: Meta) -> None:
     """A node whose step is a Python closure, or that has a hook: compiled code cannot run it."""
     if type(v._primitive) is UserOp:
         raise ValueError(
             f"compile cannot look inside op {v.op!r}, written as a _backward closure: define it with "
             "@engine.primitive (its forward and derivative rule), or use backward()"
         )
-    if v._meta.hooks:
+    if meta.hooks:
         what = f"leaf {v!r}" if v._primitive is None else f"a {v.op!r} node"
         raise ValueError(f"compile cannot run hooks: {what} has one; remove it or use backward()")
 
@@ -417,10 +431,9 @@ def _interpreted(fn: Callable, args: tuple) -> object:
     """What the generated code computes, done the slow way: fn on Values, then backward()."""
 
     def leaves(x: object) -> object:  # the arguments as _Trace._lift makes them, without the bookkeeping
-        kind = type(x)
-        if kind is list or kind is tuple:
-            return kind(leaves(item) for item in x)
-        if kind is float or (isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral)):
+        if type(x) is list or type(x) is tuple:
+            return type(x)(leaves(item) for item in x)
+        if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral):
             return Value(float(x))
         return x
 
@@ -429,7 +442,10 @@ def _interpreted(fn: Callable, args: tuple) -> object:
             return x.data
         if isinstance(x, (list, tuple)):
             return type(x)(floats(item) for item in x)
-        return None if x is None else float(x)
+        if x is None:
+            return None
+        assert isinstance(x, numbers.Real)  # _values_in refuses anything else
+        return float(x)
 
     with nullcontext() if is_grad_enabled() else enable_grad():
         root, extras = _split(fn(*[leaves(a) for a in args]))

@@ -16,11 +16,12 @@ loop over their occurrences: one loop forward, one backward.
 from __future__ import annotations
 
 import math
+import numbers
 import re
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from engine.compiler.analysis import _CONST, _INPUT, _OP, _PARAM, _VALUE, _Analysis, _Piece
-from engine.compiler.rules import _ATOM, _GENERAL, _IDENTITY, _PICK, _identifier, _Namespace
+from engine.compiler.rules import _ATOM, _GENERAL, _IDENTITY, _PICK, _identifier, _Namespace, _Template
 from engine.names import auto_name
 from engine.value import Value
 
@@ -31,6 +32,18 @@ _FUNCTION = "forward_backward"
 _RESERVED = {"params", "inputs", "values", _FUNCTION, "_params"}  # the names the function itself uses
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
+if TYPE_CHECKING:  # (trace.py imports this file)
+    from engine.compiler.trace import _Trace
+
+
+class _Loops(NamedTuple):
+    """The two functions `_loops` wrote, and what calling them needs."""
+
+    forward: str
+    backward: str
+    templates: dict[int, dict[str, list[str]]]
+    accumulators: list[str]
+
 
 class _Writer(_Analysis):
     """Turns a trace into the source of one function `forward_backward(inputs, values, params)`.
@@ -39,7 +52,7 @@ class _Writer(_Analysis):
     spells each node with what that found.
     """
 
-    def __init__(self, trace: Any, fuse: bool) -> None:
+    def __init__(self, trace: _Trace, fuse: bool) -> None:
         super().__init__(trace, fuse, _Namespace(_RESERVED))
 
     def write(self) -> tuple[str, dict, list[Value]]:
@@ -73,7 +86,7 @@ class _Writer(_Analysis):
         for i in range(n):
             if self.piece_of[i] < 0 and self.rule_of[i] is not None and not after[i]:
                 self._forward_node(i, lines, "    ")
-        if pieces:
+        if loops is not None:  # (there are pieces)
             self._run_forward(pieces, loops, lines)
             for i in range(n):
                 if self.piece_of[i] < 0 and self.rule_of[i] is not None and after[i]:
@@ -88,7 +101,7 @@ class _Writer(_Analysis):
         for i in range(n - 1, start - 1, -1):
             if self.piece_of[i] < 0 and i != self.root:
                 self._backward_node(i, lines, "    ", -1)
-        if pieces:
+        if loops is not None:
             self._run_backward(pieces, loops, lines)
         for i in range(start - 1, -1, -1):
             if i != self.root:
@@ -102,8 +115,8 @@ class _Writer(_Analysis):
     def _start(self) -> None:
         """Each node's spelling so far: the leaves by name, constants as numbers, operations to come."""
         n, kind, order = self.n, self.kind, self.trace.order
-        self.names = self._leaf_names(self.labels, kind, self.slot)
-        self.text = [_literal(order[i].data) if kind[i] == _CONST else self.names[i] for i in range(n)]
+        self.names: list[str] = self._leaf_names(self.labels, kind, self.slot)
+        self.text: list[str] = [_literal(order[i].data) if kind[i] == _CONST else self.names[i] for i in range(n)]
         self.prec = [_ATOM] * n
         self.size = [0] * n
         self.grad = [""] * n
@@ -116,7 +129,9 @@ class _Writer(_Analysis):
     def _forward_node(self, i: int, lines: list[str], indent: str) -> None:
         text, prec, size = self.text, self.prec, self.size
         idx = self.trace.parents[i]
-        forward = self.rule_of[i].forward
+        rule = self.rule_of[i]
+        assert rule is not None  # only operations are written
+        forward = rule.forward
         if forward.infix:
             a, b = idx
             left = text[a] if prec[a] >= forward.need[0] else f"({text[a]})"
@@ -136,15 +151,19 @@ class _Writer(_Analysis):
 
     def _term(self, c: int, k: int) -> tuple[str, int, int]:
         """Node c's contribution to its operand k: its gradient times the local derivative."""
-        how, what = self.rule_of[c].how[k]
+        rule = self.rule_of[c]
+        assert rule is not None  # only operations pass a gradient on
+        how, what = rule.how[k]
         g, gprec, gsize = self.grad[c], self.gprec[c], self.gsize[c]
         if how == _IDENTITY:  # d/d operand = 1: the gradient passes through unchanged
             return g, gprec, gsize
         g = g if gprec >= 11 else f"({g})"
         if how == _PICK:  # the local derivative is one of the values, as d(a*b)/da = b
+            assert type(what) is int
             text = self.text
             return f"{g} * {text[c] if what == 0 else text[self.trace.parents[c][what - 1]]}", 11, gsize + 1
         if how == _GENERAL:
+            assert type(what) is _Template
             text = self.text
             local = what([(text[j], _ATOM) for j in (c, *self.trace.parents[c])])
             return f"{g} * {local if what.prec >= 12 else f'({local})'}", 11, gsize + 1
@@ -203,7 +222,7 @@ class _Writer(_Analysis):
     def _after_grad(self, i: int, lines: list[str], indent: str) -> None:
         rule = self.rule_of[i]
         parents = self.trace.parents[i]
-        if rule.together is not None:
+        if rule is not None and rule.together is not None:
             # a derivative rule that gives all operands' numbers at once: called once, kept in a tuple
             name = self.ns.fresh(f"{self.names[i] or _name_for('', i)}_local")
             call = rule.together([(self.text[j], _ATOM) for j in (i, *parents)])
@@ -217,7 +236,7 @@ class _Writer(_Analysis):
 
     # --- repeated pieces as functions ------------------------------------------------------
 
-    def _template(self, piece: _Piece) -> dict:
+    def _template(self, piece: _Piece) -> dict[str, list[str]]:
         """One piece written as the body of a loop: its forward, and its backward."""
         ns, text, prec, size = self.ns, self.text, self.prec, self.size
         number = self.piece_of[piece.nodes[0]]
@@ -244,12 +263,12 @@ class _Writer(_Analysis):
             "given": given, "backward": backward, "saved": saved,
         }  # fmt: skip
 
-    def _loops(self, pieces: list[_Piece], lines: list[str]) -> dict:
+    def _loops(self, pieces: list[_Piece], lines: list[str]) -> _Loops:
         """The two functions that run every occurrence of every repeated piece, in a loop."""
         times: dict[int, int] = {}
         for piece in pieces:
             times[piece.template] = times.get(piece.template, 0) + 1
-        templates = {}
+        templates: dict[int, dict[str, list[str]]] = {}
         for piece in pieces:
             if piece.template not in templates:
                 templates[piece.template] = self._template(piece)
@@ -258,7 +277,7 @@ class _Writer(_Analysis):
         lines.append(f"    # pieces of the graph that repeat with the same shape (once per sample, say): {shown};")
         lines.append("    # each is written once, as a branch of a loop over its occurrences")
         forward, backward = self.ns.fresh("pieces_forward"), self.ns.fresh("pieces_backward")
-        body, reads = [], []
+        body: list[str] = []
         for number, (t, template) in enumerate(templates.items()):
             body.append(f"            {'if' if number == 0 else 'elif'} piece == {t}:")
             if template["arguments"]:
@@ -286,29 +305,31 @@ class _Writer(_Analysis):
         lines.append("        for piece, saved, given in work:")
         lines.extend(body)
         lines.append(f"        return {_tuple(accumulators)}")
-        return {"forward": forward, "backward": backward, "templates": templates, "accumulators": accumulators}
+        return _Loops(forward, backward, templates, accumulators)
 
-    def _run_forward(self, pieces: list[_Piece], loops: dict, lines: list[str]) -> None:
+    def _run_forward(self, pieces: list[_Piece], loops: _Loops, lines: list[str]) -> None:
         ns, text = self.ns, self.text
         work = ", ".join(f"({p.template}, {_tuple([text[j] for j in p.inputs])})" for p in pieces)
         done = ns.fresh("done")
-        lines.append(f"    {done} = {loops['forward']}([{work}])")
+        lines.append(f"    {done} = {loops.forward}([{work}])")
         for k, piece in enumerate(pieces):
             for o in piece.outputs:
                 text[o], self.prec[o], self.size[o] = ns.fresh(f"v{o}"), _ATOM, 0
             piece.saved = ns.fresh(f"saved{piece.nodes[0]}")
             lines.append(f"    {', '.join([text[o] for o in piece.outputs] + [piece.saved])} = {done}[{k}]")
 
-    def _run_backward(self, pieces: list[_Piece], loops: dict, lines: list[str]) -> None:
+    def _run_backward(self, pieces: list[_Piece], loops: _Loops, lines: list[str]) -> None:
         work = []
         for piece in sorted(pieces, key=lambda p: p.nodes[-1], reverse=True):  # backward()'s order
             given = []
             for o in piece.graded:
-                terms = [self._term(c, k)[:2] for c, k in self.arriving[o] if self.piece_of[c] != self.piece_of[o]]
+                terms = [
+                    self._term(c, k)[:2] for c, k in self.arriving[o] or () if self.piece_of[c] != self.piece_of[o]
+                ]
                 given.append(_sum(terms)[0])
             work.append(f"({piece.template}, {piece.saved}, {_tuple(given)})")
-        accumulators = loops["accumulators"]
-        call = f"{loops['backward']}([{', '.join(work)}], {', '.join(accumulators)})".replace(", )", ")")
+        accumulators = loops.accumulators
+        call = f"{loops.backward}([{', '.join(work)}], {', '.join(accumulators)})".replace(", )", ")")
         lines.append(f"    {', '.join(accumulators) + ',' if accumulators else '_'} = {call}")
 
     def _leaf_names(self, labels: list[str], kind: list[int], slot: list[int]) -> list[str]:
@@ -359,7 +380,10 @@ class _Writer(_Analysis):
                 return f"({inner},)" if len(x) == 1 else f"({inner})"
             if isinstance(x, list):
                 return "[" + ", ".join(spell(e) for e in x) + "]"
-            return "None" if x is None else _literal(float(x))
+            if x is None:
+                return "None"
+            assert isinstance(x, numbers.Real)  # the trace refused any other extras (_values_in)
+            return _literal(float(x))
 
         return f"{root}, {spell(extras)}"
 

@@ -92,7 +92,7 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
     # Each frame is laid out by its own run of dot: given all frames in one run, dot can place the
     # same graph differently from one frame to the next (a cluster flips), and the picture jumps.
     with _explain_missing_graphviz(), ThreadPoolExecutor(max_workers=2) as pool:
-        out = list(pool.map(lambda source: graphviz.pipe("dot", "svg", source.encode("utf-8")), sources))
+        out = list(pool.map(lambda source: graphviz.pipe("dot", "svg", source.encode("utf-8"), quiet=True), sources))
     svgs = [svg.decode("utf-8") for svg in out]
     return [svg[svg.index("<svg") :].strip() for svg in svgs], captions
 
@@ -171,7 +171,7 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
             )
             bar.update(1)
         with _explain_missing_graphviz():
-            svg = drawing.pipe("svg").decode("utf-8")
+            svg = drawing.pipe("svg", quiet=True).decode("utf-8")
         bar.update(1)
     data = {
         "steps": records,

@@ -24,13 +24,32 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from engine.draw.dot import COLOR_MODES, RANKDIRS
 from nn.cli import draw as cli_draw
 from nn.cli import gradflow as cli_gradflow
 from nn.cli import train as cli_train
-from nn.cli.options import at_least_2, at_least_20, natural, non_negative, positive, positive_int, sizes
+from nn.cli.files import DEFAULT_TIMEOUT, TIMEOUT_VARIABLE
+from nn.cli.options import (
+    MOST_NODES,
+    MOST_SAMPLES,
+    MOST_STEPS,
+    MOST_TRAIN_STEPS,
+    at_least_2,
+    natural,
+    node_budget,
+    noise,
+    positive,
+    positive_int,
+    samples,
+    seconds,
+    sizes,
+    step_budget,
+    steps,
+)
 from nn.cli.status import FAILED, MISSING, OK, REFUSED, Stop
+from nn.cli.train import HIDDEN_HELP
 from nn.data import DATASETS
 from nn.module import ACTIVATIONS, INITS
 from nn.optim import OPTIMIZERS
@@ -41,7 +60,7 @@ __all__ = ["main", "OK", "FAILED", "REFUSED", "MISSING"]
 
 class _Parser(argparse.ArgumentParser):
     # argparse's own errors (unknown option, missing value) as one line too, with exit status 2
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         if "EXPR" in message:  # --at takes every value after it, so EXPR may have been swallowed
             message += ': give the formula before --at, e.g. chainrule draw "x*w + b" --at x=1 w=2 b=0'
         raise Stop(f"{message} (see {self.prog} --help)", REFUSED, self.prog)
@@ -49,10 +68,16 @@ class _Parser(argparse.ArgumentParser):
 
 class _Version(argparse.Action):
     # looked up only when asked for: reading package metadata slows every start of the command
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
         print(f"chainrule {_version()}")
         parser.exit()
 
@@ -63,10 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     `main(["gradflow", "--depth", "3"])` prints the table and returns 0; `main(["draw"])` prints one
     line on stderr and returns 2.
     """
-    parser = _build_parser()
+    parser, draw = _build_parser()
     prog = "chainrule"
     try:
-        args = parser.parse_args(_formulas_as_operands(list(sys.argv[1:] if argv is None else argv)))
+        args = parser.parse_args(_formula_as_operand(list(sys.argv[1:] if argv is None else argv), draw))
         prog = f"chainrule {args.command}".strip()
         return args.run(args)
     except Stop as stop:
@@ -80,17 +105,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         return FAILED
 
 
-def _formulas_as_operands(argv: list[str]) -> list[str]:
-    """A formula that starts with unary minus ("-x*w") as EXPR, where argparse would read an option.
+def _formula_as_operand(argv: list[str], draw: argparse.ArgumentParser) -> list[str]:
+    """`draw`'s formula as EXPR even when it starts with a minus ("-x", "--x", "-1e309", "-x*w").
 
-    Only a word that cannot be an option is touched: one holding an operator, a bracket or a
-    space (not a negative number such as an option's value -0.5, which argparse reads itself).
-    A leading space makes argparse take it as an operand; the formula ignores it.
+    argparse reads any word starting with "-" as an option, so such a formula is found here and
+    put right after `draw` with a leading space (which makes argparse take it as an operand; the
+    formula ignores it). Only the formula is touched: an option's value such as `-o "-a b.dot"`
+    is skipped over, by reading the words the way argparse will. `--` says the next word is the
+    formula whatever it looks like, as in `chainrule draw -- -x --at x=1`.
     """
-    return [" " + word if word[:1] == "-" and any(c in word for c in "*/+() ") else word for word in argv]
+    if argv[:1] != ["draw"]:
+        return argv
+    options = draw._option_string_actions  # every spelling of every option of `draw`
+    words = argv[1:]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            if i + 1 < len(words):
+                formula = words[i + 1]
+                rest = words[:i] + words[i + 2 :]
+                return ["draw", " " + formula if formula[:1] == "-" else formula, *rest]
+            return argv
+        if word[:1] != "-" or " " in word:  # an operand: the formula itself, which needs no help
+            return argv
+        action = _option_named(word, options)
+        if action is None:  # no option of draw: the formula, starting with a minus
+            return ["draw", " " + word, *words[:i], *words[i + 1 :]]
+        i += 1
+        if "=" in word or action.nargs == 0:
+            continue
+        if action.nargs == "+":  # --at takes words until the next option
+            while i < len(words) and words[i][:1] != "-":
+                i += 1
+        else:
+            i += 1  # the option's one value, whatever it looks like
+    return argv
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _option_named(word: str, options: dict[str, argparse.Action]) -> argparse.Action | None:
+    """The option `word` means (spelt out, as --name=value, or shortened as argparse allows), or None."""
+    name = word.split("=", 1)[0] if word.startswith("--") else word
+    if name in options:
+        return options[name]
+    if name.startswith("--") and len(name) > 2:
+        matches = {action for spelling, action in options.items() if spelling.startswith(name)}
+        if matches:  # one match is that option; several, argparse's own "ambiguous option" error
+            return next(iter(matches))
+    return None
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The `chainrule` parser, and its `draw` subparser (whose options _formula_as_operand reads)."""
     parser = _Parser(
         prog="chainrule",
         description="Draw backpropagation, train a small network, watch gradients flow.",
@@ -115,7 +181,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="OUT",
         help="file to write (without it only the gradients are printed): .svg .png .pdf (Graphviz), .dot .gv "
-        "(the DOT source, no Graphviz needed) or .html (the backward pass step by step, with a slider)",
+        "(the DOT source, no Graphviz needed), .html (the backward pass step by step, with a slider) or "
+        ".explore.html (a large graph to pan, zoom and search)",
     )
     draw.add_argument(
         "--rankdir", choices=RANKDIRS, help="left to right or top to bottom (default: the one that fits a screen)"
@@ -124,24 +191,31 @@ def _build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--step", type=natural, metavar="K", help="draw the backward walk after K chain-rule steps")
     draw.add_argument("--check", action="store_true", help="mark in red any op whose derivative disagrees numerically")
     draw.add_argument(
-        "--max-nodes", type=at_least_20, default=300, metavar="N", help="boxes before folding modules (default 300)"
+        "--max-nodes",
+        type=node_budget,
+        default=300,
+        metavar="N",
+        help=f"boxes before folding modules, 20 to {MOST_NODES:,} (default 300)",
     )
     draw.add_argument(
         "--max-steps",
-        type=positive_int,
+        type=step_budget,
         default=300,
         metavar="N",
-        help="most chain-rule steps an .html step-through may hold (default 300)",
+        help=f"most chain-rule steps an .html step-through may hold, up to {MOST_STEPS:,} (default 300)",
     )
+    _graphviz_timeout(draw)
     draw.set_defaults(run=cli_draw.run, command="draw")
 
     train = commands.add_parser("train", help="train an MLP on a toy dataset, with a progress bar")
     train.description = "Train an MLP classifier on a 2-D toy dataset and report its loss and accuracy."
     train.add_argument("--dataset", choices=list(DATASETS), default="moons", help="(default moons)")
-    train.add_argument("--samples", type=positive_int, default=100, help="number of points (default 100)")
-    train.add_argument("--noise", type=non_negative, help="noise of the dataset (default: the dataset's own)")
+    train.add_argument(
+        "--samples", type=samples, default=100, help=f"number of points, up to {MOST_SAMPLES:,} (default 100)"
+    )
+    train.add_argument("--noise", type=noise, help="noise of the dataset, 0 to 100 (default: the dataset's own)")
     train.add_argument("--classes", type=at_least_2, help="number of classes, for blobs and spirals (default 2)")
-    train.add_argument("--hidden", type=sizes, default=[16, 16], metavar="N,N", help="hidden layer sizes (16,16)")
+    train.add_argument("--hidden", type=sizes, default=[16, 16], metavar="N,N", help=HIDDEN_HELP)
     train.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="(default relu)")
     train.add_argument("--init", choices=INITS, default="uniform", help="(default uniform)")
     train.add_argument("--loss", choices=list(TASKS), default="hinge", help="(default hinge)")
@@ -149,7 +223,9 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--lr", type=positive, help="learning rate (default: sgd falls from 1.0 to 0.1 as in micrograd; adam 0.05)"
     )
-    train.add_argument("--steps", type=positive_int, default=100, help="optimizer steps (default 100)")
+    train.add_argument(
+        "--steps", type=steps, default=100, help=f"optimizer steps, up to {MOST_TRAIN_STEPS:,} (default 100)"
+    )
     train.add_argument("--batch-size", type=positive_int, metavar="B", help="samples per step (default: all)")
     train.add_argument("--clip", type=positive, metavar="NORM", help="cap the gradient norm before each step")
     train.add_argument("--seed", type=int, default=0, help="seed for data, weights and batches (default 0)")
@@ -176,12 +252,22 @@ def _build_parser() -> argparse.ArgumentParser:
         default="uniform",
         help="(default uniform; --activation relu --init uniform --width 24 --depth 8 explodes)",
     )
-    flow.add_argument("--samples", type=positive_int, default=32, help="batch size of the one backward (default 32)")
+    flow.add_argument("--samples", type=samples, default=32, help="batch size of the one backward (default 32)")
     flow.add_argument("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     flow.add_argument("-o", "--output", metavar="OUT", help="write the diagram: .svg .png .pdf or .dot .gv")
     flow.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="top to bottom (default) or left to right")
+    _graphviz_timeout(flow)
     flow.set_defaults(run=cli_gradflow.run, command="gradflow")
-    return parser
+    return parser, draw
+
+
+def _graphviz_timeout(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--graphviz-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help=f"stop Graphviz's dot if it runs longer (default ${TIMEOUT_VARIABLE} or {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _suggested_optimizers() -> str:

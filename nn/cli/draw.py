@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.format import format_number
-from nn.cli.files import ANIMATION, PICTURES, SOURCES, output_path, write_atomically, write_drawing
+from nn.cli.files import (
+    ANIMATION,
+    PICTURES,
+    SOURCES,
+    graphviz_timeout,
+    output_path,
+    write_atomically,
+    write_drawing,
+)
 from nn.cli.status import MISSING, OK, REFUSED, SHOWN_AT_MOST, Stop, shown
 
 __all__ = ["run"]
@@ -29,10 +37,13 @@ __all__ = ["run"]
 
 def run(args: argparse.Namespace) -> int:
     """Build, backward and draw `args.expression`; print its value and gradients. Returns OK."""
+    import graphviz
+
     from engine import GraphvizNotFoundError, backward_animation, draw_dot
     from nn.cli.expression import ExpressionError, UnknownNamesError, build
 
     out = output_path(args.output, PICTURES + SOURCES + ANIMATION, "-o") if args.output else None
+    timeout = graphviz_timeout(args.graphviz_timeout)
     values = _read_at(args.at)
     try:
         root, leaves = build(args.expression, values)
@@ -68,8 +79,13 @@ def run(args: argparse.Namespace) -> int:
             write_atomically(out, lambda tmp: backward_animation(root, tmp, **options))
         except GraphvizNotFoundError as error:
             raise Stop(str(error), MISSING) from None
+        except graphviz.CalledProcessError as error:  # dot ran and failed: its own words, one line
+            said = " ".join((error.stderr or b"").decode("utf-8", "replace").split())[:300]
+            raise Stop(f"Graphviz failed to draw {out}: {said or error}", MISSING) from None
         except ValueError as error:  # the walk has more steps than one page should hold
-            raise Stop(str(error).replace("raise max_steps", "raise --max-steps"), REFUSED) from None
+            # the engine's words name its keyword; here the option is what to change
+            said = str(error).split(" (backward_animation(")[0].replace("max_steps=", "--max-steps ")
+            raise Stop(said.replace("raise max_steps", "raise --max-steps"), REFUSED) from None
     else:
         drawing = draw_dot(
             root,
@@ -79,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             check=args.check,
             max_nodes=args.max_nodes,
         )
-        write_drawing(drawing, out)
+        write_drawing(drawing, out, timeout)
     _report(args.expression, root, leaves, out, args.check)
     if not all(math.isfinite(x) for x in [root.data, *(leaf.grad for leaf in leaves.values())]):
         _say_which_op_was_not_finite(args.expression, values)
@@ -91,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_at(items: Sequence[str]) -> dict[str, float]:
     """`--at x=2 w=-3` -> {'x': 2.0, 'w': -3.0}: each name a valid variable, given once, with a number."""
-    from nn.cli.expression import ExpressionError, check_name
+    from nn.cli.expression import FINITE, ExpressionError, check_name
 
     values: dict[str, float] = {}
     for item in items:
@@ -114,10 +130,6 @@ def _read_at(items: Sequence[str]) -> dict[str, float]:
             raise Stop(f"--at {shown(item)}: {FINITE}", REFUSED)
         values[name] = value
     return values
-
-
-# the one rule for numbers typed in --at and in the formula (nn/cli/expression.py says the same)
-FINITE = "give a finite number (nan and inf are refused, and so is anything beyond ±1.8e308)"
 
 
 def _report(text: str, root, leaves: dict, out: Path | None, check: bool) -> None:

@@ -34,7 +34,7 @@ from engine.checks import is_real
 from engine.ops import abs_, cos, exp, leaky_relu, log, power, relu, sigmoid, sin, softplus, sqrt, tanh
 from nn.cli.status import shown
 
-__all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "check_name"]
+__all__ = ["build", "ExpressionError", "UnknownNamesError", "FUNCTIONS", "FINITE", "check_name"]
 
 # name -> the engine function it calls (each works on a Value and on a plain number)
 FUNCTIONS: dict[str, Callable] = {
@@ -195,6 +195,7 @@ def _parse_long_sum(text: str) -> ast.Expression:
         ast.increment_lineno(term, i * 1_000_000)  # keeps names in order of appearance
         op = ast.Sub() if i and cuts[i - 1][1] == "-" else ast.Add()
         body = term if body is None else ast.BinOp(left=body, op=op, right=term)
+    assert body is not None  # a long sum has at least one term: the caller counted them
     return ast.Expression(body=body)
 
 
@@ -308,6 +309,7 @@ def _slope(node: ast.Call) -> float:
         value = ast.literal_eval(node.args[1])
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         value = None
+    assert isinstance(node.func, ast.Name)  # _check_call lets only named functions through
     name = node.func.id
     if not is_real(value) or isinstance(value, complex) or not math.isfinite(value):
         what = _SECOND_ARGUMENT[name]
@@ -315,15 +317,21 @@ def _slope(node: ast.Call) -> float:
     return float(value)
 
 
+# the one rule for numbers typed in the formula and in --at (nn/cli/draw.py uses it too)
+FINITE = "give a finite number (nan and inf are refused, and so is anything beyond ±1.8e308)"
+
+
 def _check_number(value: object) -> None:
     if not is_real(value):  # True, a string or 2j parse as constants too
         kind = {str: "a string", bytes: "bytes", complex: "a complex number"}.get(type(value), repr(value))
         raise ExpressionError(f"{kind} is not allowed: only real numbers")
+    if isinstance(value, float) and not math.isfinite(value):  # 1e309 is read as inf
+        raise ExpressionError(f"a number in the expression is beyond the float range: {FINITE}")
     if isinstance(value, int) and abs(value) > 2**53:
         try:
             float(value)
         except OverflowError:
-            raise ExpressionError("a number in the expression is too large for a float") from None
+            raise ExpressionError(f"a number in the expression is too large for a float: {FINITE}") from None
 
 
 def _functions() -> str:
@@ -337,6 +345,7 @@ def _evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value | float:
     while stack:
         node, operands_done = stack.pop()
         if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # _check_number refused every other constant
             results.append(_number(node.value))
         elif isinstance(node, ast.Name):
             results.append(leaves[node.id])
@@ -344,8 +353,10 @@ def _evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value | float:
             stack.append((node, True))
             if isinstance(node, ast.BinOp):
                 stack += [(node.right, False), (node.left, False)]  # left is computed first
-            else:
-                stack.append((node.operand if isinstance(node, ast.UnaryOp) else node.args[0], False))
+            elif isinstance(node, ast.UnaryOp):
+                stack.append((node.operand, False))
+            elif isinstance(node, ast.Call):
+                stack.append((node.args[0], False))
         elif isinstance(node, ast.BinOp):
             b = results.pop()
             a = results.pop()
@@ -353,7 +364,7 @@ def _evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value | float:
         elif isinstance(node, ast.UnaryOp):
             x = results.pop()
             results.append(-x if isinstance(node.op, ast.USub) else x)
-        else:
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # _check allowed nothing else
             extra = [_slope(node)] if len(node.args) == 2 else []
             results.append(FUNCTIONS[node.func.id](results.pop(), *extra))
     (out,) = results
@@ -365,7 +376,13 @@ def _number(value: int | float) -> int | float:
     return value if isinstance(value, float) or abs(value) <= 2**53 else float(value)
 
 
-_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
+_ARITHMETIC: dict[str, Callable[[Value | float, Value | float], Value | float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+}
 
 
 def _binary(symbol: str, a: Value | float, b: Value | float) -> Value | float:
@@ -374,7 +391,14 @@ def _binary(symbol: str, a: Value | float, b: Value | float) -> Value | float:
     # two plain numbers: IEEE results (inf, nan) instead of Python's exceptions, as the engine does
     a, b = float(a), float(b)
     if symbol == "/" and b == 0:
-        return a * power(b, -1)  # x/0 is x * inf, as for a Value
+        return a * _float_power(b, -1)  # x/0 is x * inf, as for a Value
     if symbol == "**":
-        return power(a, b)
+        return _float_power(a, b)
     return _ARITHMETIC[symbol](a, b)
+
+
+def _float_power(a: float, b: float) -> float:
+    # engine.ops.power is typed for any operand (a Value or a number); given a float it gives one
+    result = power(a, b)
+    assert isinstance(result, (int, float))
+    return float(result)

@@ -13,13 +13,19 @@ all, `.html` holds the backward walk as a step-through player, and matplotlib wr
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.extras import require_extra
-from nn.cli.status import FAILED, MISSING, REFUSED, Stop
+from nn.cli.status import FAILED, MISSING, REFUSED, Stop, shown
+
+if TYPE_CHECKING:  # graphviz is imported only by the commands that draw
+    import graphviz
 
 __all__ = [
     "PICTURES",
@@ -27,6 +33,9 @@ __all__ = [
     "ANIMATION",
     "PLOTS",
     "output_path",
+    "graphviz_timeout",
+    "DEFAULT_TIMEOUT",
+    "TIMEOUT_VARIABLE",
     "require_graphviz",
     "write_drawing",
     "write_atomically",
@@ -45,16 +54,66 @@ def output_path(text: str, suffixes: tuple[str, ...], option: str) -> Path:
     `output_path("flow.svg", PICTURES, "-o")` is `Path("flow.svg")`; `"flow.txt"` is refused (status 2).
     """
     path = Path(text)
+    given = f"{option} {shown(text)}"
     if path.suffix.lower() not in suffixes:
-        raise Stop(f"{option} {text!r}: the file name must end in {', '.join(suffixes)}", REFUSED)
-    if path.is_dir():
-        raise Stop(f"{option} {text!r} is a folder; give a file name", REFUSED)
-    folder = path.parent
-    if not folder.is_dir():
-        raise Stop(f"{option} {text!r}: the folder {str(folder)!r} does not exist", REFUSED)
-    if not os.access(folder, os.W_OK):
-        raise Stop(f"{option} {text!r}: the folder {str(folder)!r} is not writable", REFUSED)
+        raise Stop(f"{given}: the file name must end in {', '.join(suffixes)}", REFUSED)
+    _check_length(path, given)
+    try:
+        if path.is_dir():
+            raise Stop(f"{given} is a folder; give a file name", REFUSED)
+        folder = path.parent
+        if not folder.is_dir():
+            raise Stop(f"{given}: the folder {shown(str(folder))} does not exist", REFUSED)
+        writable = os.access(folder, os.W_OK)
+    except OSError as error:  # anything else the file system says about the name
+        raise Stop(f"{given}: {error.strerror or error}", REFUSED) from None
+    if not writable:
+        raise Stop(f"{given}: the folder {shown(str(folder))} is not writable", REFUSED)
     return path
+
+
+def _check_length(path: Path, given: str) -> None:
+    """Refuse a file name or path longer than the file system allows, in its own words (bytes)."""
+    name = len(os.fsencode(path.name))
+    whole = len(os.fsencode(os.path.abspath(path)))
+    most_name, most_path = _limit("PC_NAME_MAX", path.parent, 255), _limit("PC_PATH_MAX", path.parent, 4096)
+    if name > most_name:
+        raise Stop(f"{given}: the file name is {name:,} bytes; the file system allows {most_name}", REFUSED)
+    if whole >= most_path:  # PATH_MAX counts the final NUL
+        raise Stop(f"{given}: the full path is {whole:,} bytes; the file system allows {most_path - 1:,}", REFUSED)
+
+
+def _limit(name: str, folder: Path, usual: int) -> int:
+    """The file system's limit `name` for `folder` (or its nearest existing parent), else the usual one."""
+    for place in (folder, *folder.parents, Path(".")):
+        try:
+            return os.pathconf(place, name)
+        except (OSError, ValueError):
+            continue
+    return usual
+
+
+TIMEOUT_VARIABLE = "CHAINRULE_GRAPHVIZ_TIMEOUT"
+DEFAULT_TIMEOUT = 60.0  # seconds: a drawing a lesson makes takes well under one
+
+
+def graphviz_timeout(given: float | None) -> float:
+    """Seconds `dot` may run: `--graphviz-timeout`, else $CHAINRULE_GRAPHVIZ_TIMEOUT, else 60.
+
+    `graphviz_timeout(5.0)` is 5.0; with neither set, 60.0. A bad variable is refused (status 2).
+    """
+    if given is not None:
+        return given
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise Stop(f"{TIMEOUT_VARIABLE}={shown(text)} is not a number of seconds > 0", REFUSED)
+    return seconds
 
 
 def require_graphviz(out: Path) -> None:
@@ -69,20 +128,58 @@ def _no_graphviz(error: Exception, out: Path) -> Stop:
     return Stop(f"{error} (or write the DOT source with -o {out.with_suffix('.dot')})", MISSING)
 
 
-def write_drawing(drawing, out: Path) -> None:
+def write_drawing(drawing: graphviz.Digraph, out: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Write a graphviz drawing to `out`: its DOT text for .dot/.gv, else the picture Graphviz renders."""
+    suffix = out.suffix.lower()
+    source = drawing.source.encode("utf-8")
+    data = source if suffix in SOURCES else render(source, suffix[1:], out, timeout, drawing.engine)
+    write_atomically(out, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def render(source: bytes, kind: str, out: Path, timeout: float, engine: str = "dot") -> bytes:
+    """The picture Graphviz makes of `source`, in memory: no file exists until it has succeeded.
+
+    `dot` is run here rather than through graphviz's `pipe`, which has no time limit: a `dot` that
+    hangs is stopped after `timeout` seconds. Every way it can fail (missing, an error, a crash,
+    a format this build lacks, too slow) ends the command with one line and status 3.
+    """
     from engine import GraphvizNotFoundError
 
-    suffix = out.suffix.lower()
-    if suffix in SOURCES:
-        data = drawing.source.encode("utf-8")
-    else:
-        try:
-            # rendered in memory first: if `dot` is missing, not even a temporary file is made
-            data = drawing.pipe(format=suffix[1:])
-        except GraphvizNotFoundError as error:
-            raise _no_graphviz(error, out) from None
-    write_atomically(out, lambda tmp: Path(tmp).write_bytes(data))
+    program = shutil.which(engine)
+    if program is None:
+        raise _no_graphviz(GraphvizNotFoundError(), out)
+    try:
+        done = subprocess.run([program, f"-T{kind}"], input=source, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Stop(
+            f"Graphviz's {engine} was still drawing {out} after {timeout:g} s and was stopped: allow it more "
+            f"with --graphviz-timeout SECONDS (or {TIMEOUT_VARIABLE}), or fold more with a smaller --max-nodes",
+            MISSING,
+        ) from None
+    except OSError as error:  # found but cannot be run (not executable, wrong architecture)
+        raise Stop(f"Graphviz's {engine} ({program}) cannot be run: {error.strerror or error}", MISSING) from None
+    if done.returncode != 0:
+        raise Stop(f"Graphviz failed to draw {out}: {_why(done)}", MISSING)
+    return done.stdout
+
+
+def _why(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Graphviz's own message on one line (its stderr), or how it ended when it said nothing."""
+    said = " ".join(done.stderr.decode("utf-8", "replace").split())
+    said = said if said.isprintable() else repr(said)[1:-1]  # never a control character to the terminal
+    said = said if len(said) <= 300 else said[:300] + "..."
+    if done.returncode < 0:
+        return f"it was killed by {_signal_name(-done.returncode)}" + (f" ({said})" if said else "")
+    return said or f"it exited with status {done.returncode} and said nothing"
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def write_atomically(path: Path, write: Callable[[str], object]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from nn.cli.files import PICTURES, SOURCES, output_path, require_graphviz, write_drawing
+from nn.cli.files import PICTURES, SOURCES, graphviz_timeout, output_path, require_graphviz, write_drawing
 from nn.cli.status import OK
 
 __all__ = ["run"]
@@ -24,15 +24,22 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """One backward through `MLP(2, [width] * depth + [1])`; print (and with -o draw) each layer's gradient."""
     import nn
+    from engine import Value
 
     out = output_path(args.output, PICTURES + SOURCES, "-o") if args.output else None
+    timeout = graphviz_timeout(args.graphviz_timeout)
     if out is not None:
         require_graphviz(out)  # before the work and the table, not after them
     X, y = nn.make_moons(args.samples, seed=args.seed)
     model = nn.MLP(2, [args.width] * args.depth + [1], activation=args.activation, init=args.init, seed=args.seed)
     # mean squared error towards the labels 0/1: unlike hinge, its per-sample gradients do not
     # cancel out when a deep net gives every point the same score
-    loss = nn.losses.mse([model(x) for x in X], [float(t) for t in y])
+    scores: list[Value | float] = []
+    for x in X:
+        score = model(x)
+        assert isinstance(score, Value)  # one output neuron: one Value, not a list
+        scores.append(score)
+    loss = nn.losses.mse(scores, [float(t) for t in y])
     loss.backward()
     stats = nn.grad_stats(model)
     print(
@@ -44,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{s.name:<10} {s.mean_abs_grad:>12.3e} {s.max_abs_grad:>12.3e}  {s.status}")
     print(_verdict(stats))
     if out is not None:
-        write_drawing(nn.draw_grad_flow(stats, rankdir=args.rankdir), out)
+        write_drawing(nn.draw_grad_flow(stats, rankdir=args.rankdir), out, timeout)
         print(f"wrote {out}")
     return OK
 

@@ -19,7 +19,35 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["natural", "at_least_2", "at_least_20", "positive_int", "positive", "non_negative", "sizes"]
+__all__ = [
+    "natural",
+    "at_least_2",
+    "node_budget",
+    "step_budget",
+    "positive_int",
+    "steps",
+    "samples",
+    "positive",
+    "noise",
+    "seconds",
+    "sizes",
+    "MOST_NODES",
+    "MOST_STEPS",
+    "MOST_TRAIN_STEPS",
+    "MOST_SAMPLES",
+    "MOST_NOISE",
+    "MOST_PER_LAYER",
+]
+
+# Upper bounds, so that a typo (an extra zero, a pasted number) is refused at once instead of
+# running for minutes, filling the memory or overflowing deep inside a library. Each is far above
+# what a lesson needs and far below what the machine would choke on.
+MOST_NODES = 5_000  # boxes in one drawing: Graphviz lays out ~5,000 in seconds, 10^6 in hours
+MOST_STEPS = 5_000  # chain-rule steps in one .html player: each step is one SVG picture
+MOST_TRAIN_STEPS = 1_000_000  # optimizer steps: a day of scalar training
+MOST_SAMPLES = 100_000  # points of a toy dataset (each sample is a graph per step)
+MOST_NOISE = 100.0  # the toy datasets lie within a few units; noise 100 is already pure noise
+MOST_PER_LAYER = 1_000  # neurons in one hidden layer (nn/cli/train.py also caps the parameters)
 
 
 def natural(text: str) -> int:
@@ -27,9 +55,24 @@ def natural(text: str) -> int:
     return _integer(text, 0, "an integer >= 0")
 
 
-def at_least_20(text: str) -> int:
-    """`--max-nodes`: draw_dot's own least budget (a fold needs room for its summary boxes)."""
-    return _integer(text, 20, "an integer >= 20")
+def node_budget(text: str) -> int:
+    """`--max-nodes`: at least draw_dot's own least budget (a fold needs room for its summary boxes)."""
+    return _integer(text, 20, f"an integer from 20 to {MOST_NODES:,}", MOST_NODES)
+
+
+def step_budget(text: str) -> int:
+    """`--max-steps`: chain-rule steps an .html player may hold."""
+    return _integer(text, 1, f"an integer from 1 to {MOST_STEPS:,}", MOST_STEPS)
+
+
+def steps(text: str) -> int:
+    """`train --steps`: optimizer steps."""
+    return _integer(text, 1, f"an integer from 1 to {MOST_TRAIN_STEPS:,}", MOST_TRAIN_STEPS)
+
+
+def samples(text: str) -> int:
+    """`--samples`: points of a toy dataset."""
+    return _integer(text, 1, f"an integer from 1 to {MOST_SAMPLES:,}", MOST_SAMPLES)
 
 
 def at_least_2(text: str) -> int:
@@ -50,12 +93,20 @@ def positive(text: str) -> float:
     return x
 
 
-def non_negative(text: str) -> float:
-    """A finite number >= 0, e.g. the noise of a dataset."""
+def noise(text: str) -> float:
+    """`--noise`: a number from 0 to MOST_NOISE (beyond it the points are noise and nothing else)."""
     x = _float(text)
-    if not x >= 0 or math.isinf(x):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    if not 0 <= x <= MOST_NOISE:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number from 0 to {MOST_NOISE:g} (the points lie within a few units; "
+            "more noise than that hides them completely)"
+        )
     return x
+
+
+def seconds(text: str) -> float:
+    """A time limit in seconds, > 0 and finite, e.g. `--graphviz-timeout 60`."""
+    return positive(text)
 
 
 def sizes(text: str) -> list[int]:
@@ -63,15 +114,17 @@ def sizes(text: str) -> list[int]:
     parts = [p.strip() for p in text.split(",")] if text.strip() else []
     if not all(p.isdigit() and int(p) > 0 for p in parts):
         raise argparse.ArgumentTypeError(f"{text!r} is not a list of layer sizes like 16,16")
+    if any(int(p) > MOST_PER_LAYER for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: a layer may have at most {MOST_PER_LAYER:,} neurons")
     return [int(p) for p in parts]
 
 
-def _integer(text: str, least: int, what: str) -> int:
+def _integer(text: str, least: int, what: str, most: int | None = None) -> int:
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-    if n < least:
+    if n < least or (most is not None and n > most):
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return n
 

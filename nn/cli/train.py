@@ -20,13 +20,22 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.format import format_number
 from nn.cli.files import PLOTS, output_path, require_matplotlib, write_atomically
+from nn.cli.options import MOST_PER_LAYER
 from nn.cli.status import FAILED, OK, REFUSED, Stop
 
-__all__ = ["run"]
+__all__ = ["run", "MOST_PARAMETERS", "HIDDEN_HELP"]
+
+# Every weight is a Value and every step builds a graph per sample, so 100,000 weights already
+# take minutes a step; 10^8 would fill the memory after a minute of building. Refused up front.
+MOST_PARAMETERS = 100_000
+HIDDEN_HELP = (
+    f"hidden layer sizes (default 16,16); at most {MOST_PER_LAYER:,} per layer and {MOST_PARAMETERS:,} weights in all"
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +61,14 @@ def run(args: argparse.Namespace) -> int:
             f"--loss {args.loss} separates two classes, the data has {classes}: use --loss cross_entropy", REFUSED
         )
     outputs = task.outputs(classes)
+    layers = [2, *args.hidden, outputs]
+    weights = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(layers, layers[1:]))
+    if weights > MOST_PARAMETERS:
+        raise Stop(
+            f"--hidden {','.join(map(str, args.hidden))} makes {weights:,} weights, more than the "
+            f"{MOST_PARAMETERS:,} a scalar engine trains in reasonable time: use smaller layers",
+            REFUSED,
+        )
     try:
         model = nn.MLP(2, args.hidden + [outputs], activation=args.activation, init=args.init, seed=args.seed)
         optimizer = _optimizer(args.optimizer or task.optimizer, model, args.lr)
@@ -105,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         for path, data in ((plot, picture), (curves, curve_picture)):
             if path is not None and data is not None:
                 existed = path.exists()
-                write_atomically(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+                write_atomically(path, _writer(data))
                 if not existed:
                     made.append(path)
     except Stop:
@@ -123,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
     if failure:
         raise Stop(f"{failure}: try a smaller --lr, --activation tanh or relu, --init he, or --clip 1.0", FAILED)
     return OK
+
+
+def _writer(data: bytes) -> Callable[[str], object]:
+    """What writes `data` to the temporary file write_atomically names."""
+    return lambda tmp: Path(tmp).write_bytes(data)
 
 
 def _count(n: int, noun: str) -> str:
