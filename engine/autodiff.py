@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Literal, cast, overload
 
 from engine.checks import real_number
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
@@ -27,7 +28,14 @@ from engine.value import Value, topological_order
 __all__ = ["grad", "gradcheck", "GradcheckError", "local_derivatives", "mismatches", "closure_problems"]
 
 
-def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list:
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: Literal[False] = False) -> list[float]: ...
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool) -> list[Value | float]: ...
+
+
+# without create_graph every gradient is a float; with it, a Value (or a float a hook returned)
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value | float] | list[float]:
     """d output / d input for each input, as a list; no `.grad` is changed.
 
     Inputs the output does not depend on get 0.0. With `create_graph=True` the results are
@@ -47,7 +55,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     order = topological_order(output)
     if not create_graph and any(type(v._primitive) is UserOp for v in order):
         return _grad_by_backward(output, order, inputs)
-    grads: dict[Value, object] = {output: Value(1.0) if create_graph else 1.0}
+    grads: dict[Value, Value | float] = {output: Value(1.0) if create_graph else 1.0}
     anomaly = _mode.get().anomaly
     # under detect_anomaly() the rules' own arithmetic is checked as gradients, not as forward ops
     graph_mode = _without_forward_checks() if anomaly else enable_grad()
@@ -74,7 +82,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     return [grads.get(x, zero) for x in inputs]
 
 
-def _grad_by_backward(output: Value, order: list[Value], inputs: list[Value]) -> list:
+def _grad_by_backward(output: Value, order: list[Value], inputs: list[Value]) -> list[Value | float]:
     # A graph holding an op written micrograd's way: its closure can only be run, on `.grad`
     # itself, so backward() runs on the graph with every gradient set aside and then put back
     # (grad() gives exactly backward()'s numbers, and changes no .grad).
@@ -149,6 +157,7 @@ def mismatches(node: Value) -> list[tuple[int, float, float]]:
     """
     if type(node._primitive) is UserOp:
         return _closure_mismatches(node)
+    assert isinstance(node._primitive, Primitive), "mismatches: a leaf has no derivative rule; pass a node an op made"
     forward = node._primitive.forward
     xs = [p.data for p in node.parents]
     if not all(math.isfinite(x) for x in xs):
@@ -161,7 +170,7 @@ def mismatches(node: Value) -> list[tuple[int, float, float]]:
     return wrong
 
 
-def _slopes(forward, xs: list[float], j: int) -> tuple[float, float, float]:
+def _slopes(forward: Callable[..., float], xs: list[float], j: int) -> tuple[float, float, float]:
     h = 1e-5 * max(1.0, abs(xs[j]))
 
     def at(x: float) -> float:
@@ -234,7 +243,7 @@ def _closure_mismatches(node: Value) -> list[tuple[int, float, float]]:
     return wrong
 
 
-def _closure_measurements(node: Value) -> tuple[tuple, tuple, tuple]:
+def _closure_measurements(node: Value) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
     """What the closure hands each input per unit of upstream gradient: as measured from zero
     with out.grad 1, with out.grad 2, and with every input's grad already holding 0.5."""
     return closure_derivatives(node), closure_derivatives(node, upstream=2.0), closure_derivatives(node, held=0.5)
@@ -281,4 +290,4 @@ def _check_iterable_of_values(values: Iterable[object], what: str) -> list[Value
     for i, v in enumerate(values):
         if not isinstance(v, Value):
             raise TypeError(f"{what}[{i}] must be a Value, got {type(v).__name__}")
-    return values
+    return cast("list[Value]", values)  # every item was checked just above
