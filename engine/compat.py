@@ -12,8 +12,8 @@ node of micrograd is; the table's ops stay cycle-free.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol, cast
 
 from engine import ops
 from engine.modes import Meta, _mode, _note_creation
@@ -26,6 +26,18 @@ __all__ = ["MicrogradNames", "made_by_hand"]
 _MICROGRAD_NAMES = {"relu": "ReLU"}  # op names micrograd 0.1.0 spells otherwise (`Value._op`)
 
 
+class _Node(Protocol):
+    # what these read and write of the node (value.py): all a type checker needs to know of `self`
+    _primitive: ops.Primitive | ops.UserOp | None
+    _meta: Meta | None
+
+    @property
+    def parents(self) -> tuple[Value, ...]: ...
+    @property
+    def op(self) -> str: ...
+    def _chain_rule_step(self) -> None: ...
+
+
 class MicrogradNames:
     """The part of Value that micrograd's code reads and writes by name."""
 
@@ -35,17 +47,17 @@ class MicrogradNames:
     _meta: Meta | None
 
     @property
-    def _prev(self: Value) -> tuple[Value, ...]:
+    def _prev(self: _Node) -> tuple[Value, ...]:
         # micrograd's `_prev` is a set, so repeated operands appear once
         return tuple(dict.fromkeys(self.parents))
 
     @property
-    def _op(self: Value) -> str:
+    def _op(self: _Node) -> str:
         # micrograd's spelling where it differs from chainrule's (.op)
         return _MICROGRAD_NAMES.get(self.op, self.op)
 
     @property
-    def _backward(self: Value) -> Callable[[], None]:
+    def _backward(self: _Node) -> Callable[[], None]:
         """This node's step of backward, as micrograd names it: `node._backward()` hands the
         node's grad to its parents by the chain rule. For an op written micrograd's way it is the
         closure the learner assigned (a leaf's does nothing)."""
@@ -55,7 +67,7 @@ class MicrogradNames:
         return self._chain_rule_step
 
     @_backward.setter
-    def _backward(self: Value, closure: Callable[[], None]) -> None:
+    def _backward(self: _Node, closure: Callable[[], None]) -> None:
         if not callable(closure):
             raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
         if self._primitive is None:
@@ -81,14 +93,15 @@ def made_by_hand(node: Value, children: object, op: object) -> None:
     if not isinstance(op, str):
         raise TypeError(f"Value _op must be a str (the op's name, e.g. 'tanh'), got {type(op).__name__}")
     try:
-        children = tuple(children)
+        inputs = tuple(cast("Iterable[object]", children))  # (tuple() itself refuses a non-iterable)
     except TypeError:
         raise TypeError(
             f"Value _children must be an iterable of Values, e.g. (a, b), got {type(children).__name__}"
         ) from None
-    for i, child in enumerate(children):
+    for i, child in enumerate(inputs):
         if not isinstance(child, MicrogradNames):  # (every Value is one)
             raise TypeError(f"Value _children[{i}] must be a Value, got {type(child).__name__}")
+    children = cast("tuple[Value, ...]", inputs)  # each one checked just above
     mode = _mode.get()
     if not children or not mode.grad:
         return  # no inputs, or under no_grad: a leaf, as a built-in op's node would be
