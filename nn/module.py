@@ -26,13 +26,16 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeGuard
+from typing import TYPE_CHECKING, Any, TypedDict, TypeGuard, cast
 
 from engine import Value, ops, scope
 from engine.checks import is_real, positive_integer
 from engine.modes import Meta, _metas_inside
 from engine.ops import linear_primitive, weighted_sum
 from engine.value import _node
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "is_module", "as_parameters"]
 
@@ -45,6 +48,9 @@ _ACTIVATION_OPS = {
     "linear": None,
 }
 ACTIVATIONS = tuple(_ACTIVATION_OPS)
+
+# what a module takes: a list (or tuple) of numbers or Values; a lone one where it takes one
+_Inputs = Sequence[Value | float] | Value | float
 
 
 class Module:
@@ -59,7 +65,8 @@ class Module:
     ['w0', 'w1', 'b']
     """
 
-    def __call__(self, *args: object) -> object:
+    # Any, honestly: each subclass defines its own inputs and outputs
+    def __call__(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __call__")
 
     def named_children(self) -> list[tuple[str, Module]]:
@@ -217,7 +224,7 @@ class Neuron(Module):
         """micrograd's flag: does the neuron apply a nonlinearity?"""
         return self.activation != "linear"
 
-    def __call__(self, x: Sequence[Value | float]) -> Value:
+    def __call__(self, x: _Inputs) -> Value:
         x = _lifted(_as_inputs(x, len(self.w), "Neuron"))
         return self._forward(x, [v.data for v in x])
 
@@ -227,7 +234,7 @@ class Neuron(Module):
         activation = _ACTIVATION_OPS[self.activation]
         if not self.fused:  # micrograd's Neuron, node for node
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-            return activation(act) if activation is not None else act
+            return cast(Value, activation(act)) if activation is not None else act  # (a primitive of a Value is one)
         # w · x + b is one fused node, summed in micrograd's order (bias first, then each
         # product in turn), so a ported script computes the same numbers about ten times faster
         act = _node(
@@ -245,6 +252,16 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, activation={self.activation!r}{unfused})"
 
 
+class _NeuronOptions(TypedDict, total=False):
+    # what a Layer hands every Neuron it makes (`seed` becomes the layer's `rng`)
+    activation: str
+    init: str
+    nonlin: bool | None
+    seed: int | None
+    rng: random.Random | None
+    fused: bool
+
+
 class Layer(Module):
     """`nout` neurons that all read the same inputs; returns their outputs as a list.
 
@@ -257,21 +274,21 @@ class Layer(Module):
     (2, 'Value')
     """
 
-    def __init__(self, nin: int, nout: int, **neuron_options: object) -> None:
+    def __init__(self, nin: int, nout: int, **neuron_options: Unpack[_NeuronOptions]) -> None:
         nout = positive_integer(nout, "Layer nout")
         seed = neuron_options.pop("seed", None)
         if seed is not None:
             neuron_options["rng"] = random.Random(seed)  # one generator for the layer, not one per neuron
-        self.neurons = []
+        self.neurons: list[Neuron] = []
         for j in range(nout):
             with scope(f"neurons.{j}"):
                 self.neurons.append(Neuron(nin, fan_out=nout, **neuron_options))
         self._scopes = [scope(f"neurons.{j}") for j in range(nout)]
 
-    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+    def __call__(self, x: _Inputs) -> Value | list[Value]:
         x = _lifted(_as_inputs(x, len(self.neurons[0].w), "Layer"))
         x_data = [v.data for v in x]
-        out = []
+        out: list[Value] = []
         metas = _metas_inside(self._scopes)
         if metas is None:  # anomaly mode: each node records where it was made, inside its scope
             for block, neuron in zip(self._scopes, self.neurons):
@@ -325,7 +342,7 @@ class MLP(Module):
         activation, output_activation = _activation(activation), _activation(output_activation)
         _init_name(init)
         rng = random.Random(seed) if seed is not None else None  # None: Python's global random, as micrograd
-        self.layers = []
+        self.layers: list[Layer] = []
         for i in range(len(nouts)):
             kind = output_activation if i == len(nouts) - 1 else activation
             with scope(f"layers.{i}"):
@@ -333,12 +350,12 @@ class MLP(Module):
         self._scopes = [scope(f"layers.{i}") for i in range(len(nouts))]
         self.sizes = sizes
 
-    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+    def __call__(self, x: _Inputs) -> Value | list[Value]:
         x = _lifted(_as_inputs(x, self.sizes[0], "MLP"))  # outside every layer: the inputs belong to the caller
         for block, layer in zip(self._scopes, self.layers):
             with block:
                 x = layer(x)
-        return x
+        return cast("Value | list[Value]", x)  # a layer's output: an MLP has at least one
 
     def to_torch(self) -> object:
         """An equivalent `torch.nn.Sequential` (float64, same weights). Needs PyTorch."""
@@ -418,19 +435,19 @@ def _as_inputs(x: object, n: int, who: str) -> Sequence[Value | float]:
         x = [x]
     else:
         try:
-            x = list(x)
+            x = list(cast("Iterable[object]", x))  # (list() itself refuses a non-iterable)
         except TypeError:
             raise TypeError(f"{who} input must be a list of {n} numbers or Values, got {type(x).__name__}") from None
     if len(x) != n:
         raise ValueError(f"{who} expects {n} input(s), got {len(x)}")
-    return x
+    return cast("Sequence[Value | float]", x)  # each item is checked where it becomes a Value (_lifted)
 
 
 def _lifted(x: Sequence[Value | float]) -> Sequence[Value]:
     """Numbers become input leaves x0, x1, ... once, so all neurons share them (as in micrograd's
     demo, which wraps its inputs in Values) instead of each neuron making its own copies."""
     if all(type(xi) is Value for xi in x):
-        return x
+        return cast("Sequence[Value]", x)  # (all Values: just checked)
     return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(x)]
 
 
@@ -445,6 +462,6 @@ def _finite_float(x: float) -> bool:
         return False
 
 
-def _listing(names: list[object], limit: int = 8) -> str:
+def _listing(names: Sequence[object], limit: int = 8) -> str:
     shown = ", ".join(name if isinstance(name, str) else repr(name) for name in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
