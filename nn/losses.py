@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import cast
 
 from engine import Value
 from engine.checks import is_integer, is_real
@@ -84,7 +85,7 @@ def binary_cross_entropy(logits: Sequence[Value] | Value, labels: Sequence[float
     return _mean([_as_value(z).softplus() - y * z for z, y in zip(logits, labels)])
 
 
-def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
+def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int | Sequence[Value | float]]) -> Value:
     """Mean of -log softmax(row)[target] over the batch (torch's `F.cross_entropy`).
 
     Each row holds one sample's k logits; each target is a class index 0..k-1, or (as in torch)
@@ -102,9 +103,9 @@ def cross_entropy(logit_rows: Sequence[Sequence[Value]], targets: Sequence[int])
     targets = list(targets) if isinstance(targets, Sequence) else [targets]
     rows = [[row] if isinstance(row, Value) else list(row) for row in logit_rows]
     _same_length(rows, targets, "cross_entropy")
-    losses = []
+    losses: list[Value | float] = []
     for i, (row, t) in enumerate(zip(rows, targets)):
-        log_sum_exp = logsumexp(*row)
+        log_sum_exp = cast(Value, logsumexp(*row))  # (the primitive applied to Values makes a Value)
         if isinstance(t, Sequence) and not isinstance(t, (str, bytes)):
             if len(t) != len(row) or not all(isinstance(p, Value) or is_real(p) for p in t):
                 raise ValueError(f"cross_entropy target {i}: a row of {len(row)} class probabilities, got {t!r}")
@@ -144,7 +145,7 @@ def _same_length(a: list, b: list, who: str) -> None:
         raise ValueError(f"{who}: the batch is empty")
 
 
-def _mean(terms: list[Value]) -> Value:
+def _mean(terms: Sequence[Value | float]) -> Value:
     return _as_value(sum(terms) * (1.0 / len(terms)))
 
 
