@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 from engine.checks import is_integer, is_real, positive_integer, require
 
@@ -190,8 +191,8 @@ def _noise(noise: float) -> float:
 
 
 def _points(centers: object) -> list[list[float]]:
-    try:
-        points = [[float(x), float(y)] for x, y in centers]
+    try:  # anything that is not a list of pairs of numbers fails here, and is told so below
+        points = [[float(x), float(y)] for x, y in cast("Iterable[tuple[float, float]]", centers)]
     except (TypeError, ValueError):
         raise TypeError(f"centers must be a count or a list of [x, y] pairs, got {centers!r}") from None
     if not points:
