@@ -25,6 +25,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from engine import Value, gc_paused, no_grad
 from engine.checks import is_integer, is_real, require
@@ -43,9 +44,24 @@ from nn.health import (
 from nn.optim import SGD
 from nn.tasks import TASKS, Task, class_labels
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 __all__ = ["fit", "History"]
 
 LossFunction = Callable[[list, list], Value]
+
+
+class _Model(Protocol):
+    # what fit needs of a model: an nn.Module, or anything shaped like one
+    def __call__(self, x: Any) -> Any: ...
+    def parameters(self) -> list[Value]: ...
+    def zero_grad(self) -> None: ...
+
+
+class _Optimizer(Protocol):
+    # what fit needs of an optimizer (nn.SGD, nn.Adam, ...); an `lr_now()` is read when there is one
+    def step(self) -> None: ...
 
 
 @dataclass
@@ -96,7 +112,8 @@ class History:
         unhealthy = diagnose(self.grad_stats[-1], self.activation_stats, self.update_ratio)
         return text + (f"; gradients: {'; '.join(unhealthy)})" if unhealthy else "; gradients ok)")
 
-    def plot(self, ax: object = None) -> object:
+    # Any: a matplotlib Axes, or the numpy array of two that plt.subplots returns (typed Any there)
+    def plot(self, ax: Any = None) -> Any:
         """Loss (and accuracy, where the loss has classes) against the step, training and
         validation side by side; needs matplotlib. Returns the axes (an array of two when
         accuracy is drawn), so a notebook can add to them.
@@ -114,7 +131,7 @@ class History:
         with_accuracy = not all(math.isnan(a) for a in self.accuracy)
         if ax is None:
             _, ax = plt.subplots(1, 2 if with_accuracy else 1, figsize=(10 if with_accuracy else 5.5, 3.6))
-        axes = list(ax) if with_accuracy and not hasattr(ax, "plot") else [ax]
+        axes: list[Axes] = list(ax) if with_accuracy and not hasattr(ax, "plot") else [ax]
         steps = range(self.steps)
         series = [("loss", self.loss, self.val_loss), ("accuracy", self.accuracy, self.val_accuracy)]
         for axis, (name, train, val) in zip(axes, series[: len(axes)]):
@@ -133,11 +150,11 @@ class History:
 
 
 def fit(
-    model: Callable,
+    model: _Model,
     X: Sequence[Sequence[float]],
     y: Sequence,
     loss: str | LossFunction = "hinge",
-    optimizer: object = None,
+    optimizer: _Optimizer | None = None,
     steps: int = 100,
     batch_size: int | None = None,
     progress: bool = True,
@@ -206,6 +223,8 @@ def fit(
     rng = random.Random(seed)
     everything = range(len(X))
     history = History()
+    preds: list[Any] | None
+    batch_loss: Value | None
     from tqdm.auto import tqdm  # imported here: `import nn` stays quick for scripts and the CLI
 
     compiled = _CompiledLoss(model, task, loss_fn) if compile else None
@@ -236,6 +255,7 @@ def fit(
             lr = optimizer.lr_now() if hasattr(optimizer, "lr_now") else math.nan
             if compiled is None:
                 model.zero_grad()
+                assert batch_loss is not None  # (made above: this step is not compiled)
                 batch_loss.backward()
             if clip is not None:
                 clip_grad_norm(params, clip)
@@ -271,20 +291,22 @@ class _CompiledLoss:
     mini-batches that is a trace per label pattern, and compile=False is faster.
     """
 
-    def __init__(self, model: Callable, task: Task | None, loss_fn: LossFunction) -> None:
+    def __init__(self, model: _Model, task: Task | None, loss_fn: LossFunction) -> None:
         self.model, self.task, self.loss_fn = model, task, loss_fn
         self.classes = 0  # one output per class: the model's number of outputs, read on the first call
         self.run = compile_graph(self._batch_loss)
 
+    # labels: a _Labels for a callable loss, else the batch's labels, traced as leaf Values (or rows)
     def _batch_loss(self, xs: list, labels: object) -> tuple[Value, list]:
         task = self.task
         if task is None:  # a callable loss: its labels as given, part of the batch's shape
             preds = [self.model(x) for x in xs]
-            return self.loss_fn(preds, labels.labels), preds
+            return self.loss_fn(preds, cast(_Labels, labels).labels), preds
         preds = [task.prediction(self.model(x)) for x in xs]
-        return (task.traced_loss or task.loss)(preds, list(labels)), preds
+        return (task.traced_loss or task.loss)(preds, list(cast("list[Any]", labels))), preds
 
     def __call__(self, xs: list, wanted: list) -> tuple[float, list]:
+        labels: object  # a _Labels for a callable loss, else the batch's labels as floats (or rows)
         if self.task is None:
             labels = _Labels(wanted)
         elif self.task.per_class:  # each class index as a one-hot row of probabilities: the same loss
@@ -295,8 +317,8 @@ class _CompiledLoss:
             labels = [[1.0 if j == t else 0.0 for j in range(self.classes)] for t in wanted]
         else:
             labels = _floats(wanted)
-        value, preds = self.run(_floats(xs), labels)
-        return value, _as_values(preds)
+        value, preds = cast("tuple[float, list[Any]]", self.run(_floats(xs), labels))  # (the loss, its extras)
+        return value, cast("list[Any]", _as_values(preds))  # (a list of predictions in, a list out)
 
 
 class _Labels:
@@ -323,7 +345,7 @@ def _floats(x: object) -> object:
 
 def _as_values(x: object) -> object:
     # the compiled step returns predictions as floats; accuracy reads them as Values' .data
-    return [_as_values(item) for item in x] if isinstance(x, list) else Value(x)
+    return [_as_values(item) for item in x] if isinstance(x, list) else Value(cast(float, x))
 
 
 def _interactive() -> bool:
@@ -350,7 +372,9 @@ def _update_ratio(before: list[float], group: list[Value]) -> float:
     return math.log10(step / size) if size > 0 else math.inf
 
 
-def _validation(X: list, y: list, val: object, val_split: object, seed: int | None) -> tuple[list, list, list, list]:
+def _validation(
+    X: list, y: list, val: object, val_split: float | None, seed: int | None
+) -> tuple[list, list, list, list]:
     """(X, y) to train on and (X_val, y_val) to validate on, from fit's `val` or `val_split`."""
     if val is not None and val_split is not None:
         raise ValueError("fit: give val=(X_val, y_val) or val_split=, not both")
