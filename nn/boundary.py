@@ -17,19 +17,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine import no_grad
 from engine.extras import require_extra
 from nn.tasks import task_named
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 __all__ = ["predict", "plot_decision_boundary"]
 
 # one colour per class, light for the regions and strong for the points (class 0 blue, 1 orange, ...)
 _REGION_COLORS = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9"]
+# a model: one point in; out, a score (a Value or a number) or a list of them, read at run time
+_Model = Callable[[Sequence[float]], Any]
 _POINT_COLORS = ["#2171b5", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252"]
 
 
-def predict(model: Callable, points: Sequence[Sequence[float]], loss: str = "hinge", classes: int = 2) -> list[int]:
+def predict(model: _Model, points: Sequence[Sequence[float]], loss: str = "hinge", classes: int = 2) -> list[int]:
     """The class `model` gives each point, read the way `loss` trained it.
 
     Several outputs: the index of the largest (cross entropy). One output: the task's rule
@@ -57,14 +63,14 @@ def predict(model: Callable, points: Sequence[Sequence[float]], loss: str = "hin
 
 
 def plot_decision_boundary(
-    model: Callable,
+    model: _Model,
     X: Sequence[Sequence[float]],
     y: Sequence[int],
     loss: str = "hinge",
-    ax=None,
+    ax: Axes | None = None,
     resolution: int = 70,
     title: str | None = None,
-):
+) -> Axes:
     """Draw the model's class regions over a grid around the data, and the data on top; returns the Axes.
 
     matplotlib is imported only now. Points the model gets wrong are drawn with a red ring.
@@ -85,6 +91,7 @@ def plot_decision_boundary(
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 4.6))
     scores = _binary_scores(model, grid_points, threshold) if classes == 2 else None
+    grid: Sequence[Sequence[float]]
     if scores is not None:
         # one score: the boundary is where it crosses the threshold, interpolated between grid
         # points, so the curve is smooth even on a coarse grid
@@ -121,7 +128,7 @@ def plot_decision_boundary(
     return ax
 
 
-def _binary_scores(model: Callable, points: list[list[float]], threshold: float) -> list[float] | None:
+def _binary_scores(model: _Model, points: list[list[float]], threshold: float) -> list[float] | None:
     """Score minus threshold at each point for a one-output model (None for several outputs)."""
     scores = []
     with no_grad():
