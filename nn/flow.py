@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from engine.checks import is_integer, require
 from engine.draw.dot import RANKDIRS, Drawing
@@ -27,13 +28,21 @@ from engine.format import format_number
 from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from nn.module import Module
+    from nn.train import History
+
 __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 
 # (fill, text) per status: blue for vanishing, red for exploding, as in draw_dot's grad colours
 STATUS_COLORS = {"ok": ("#a6d96a", "#000000"), "vanishing": ("#4575b4", "#ffffff"), "exploding": ("#a50026", "#ffffff")}
 
 
-def draw_grad_flow(source: object, steps: Sequence[int] | None = None, rankdir: str = "TB") -> Drawing:
+def draw_grad_flow(
+    source: History | Module | Sequence[LayerStats], steps: Sequence[int] | None = None, rankdir: str = "TB"
+) -> Drawing:
     """A Digraph with one box per layer showing mean and max |grad| and the layer's status.
 
     Drawn top to bottom by default, input at the top as a network is usually pictured, so even a
@@ -138,7 +147,7 @@ def _width(mean_abs_grad: float) -> str:
     return f"{min(6.0, max(0.5, decades * 0.6)):.2f}"
 
 
-def plot_grad_flow(source: object, ax=None, what: str = "grad"):
+def plot_grad_flow(source: History | Module | Sequence[LayerStats], ax: Axes | None = None, what: str = "grad") -> Axes:
     """Plot per-layer gradient sizes with matplotlib (imported only now); returns the Axes.
 
     From a History: mean |grad| (solid) and max |grad| (dashed) of each layer over the steps,
@@ -170,9 +179,8 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
                     steps, [row[k].max_abs_grad for row in per_step], color=color, linestyle="--", label=f"{name} max"
                 )
             else:
-                ax.plot(
-                    range(len(source.update_ratio)), [row[k] for row in source.update_ratio], color=color, label=name
-                )
+                ratios = cast("History", source).update_ratio  # (it has grad_stats per step: a History)
+                ax.plot(range(len(ratios)), [row[k] for row in ratios], color=color, label=name)
         ax.set_xlabel("step")
         if what == "grad":
             ax.set_yscale("log")
@@ -197,7 +205,8 @@ def plot_grad_flow(source: object, ax=None, what: str = "grad"):
         ax.set_title("gradient flow: per layer, input side first")
         ax.legend(fontsize="small", ncol=2)
         return ax
-    per_layer = [line for line in ax.get_lines() if not line.get_label().endswith(" max")]
-    labels = [line.get_label().removesuffix(" mean") for line in per_layer]
+    # a line's label is a str (matplotlib keeps str(label), typed object there)
+    per_layer = [line for line in ax.get_lines() if not cast(str, line.get_label()).endswith(" max")]
+    labels = [cast(str, line.get_label()).removesuffix(" mean") for line in per_layer]
     ax.legend(per_layer, labels, fontsize="small", ncol=2 if len(labels) < 10 else 3)
     return ax
