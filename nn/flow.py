@@ -29,10 +29,15 @@ from nn.health import EXPLODING_GRAD, VANISHING_RATIO, LayerStats, grad_stats
 from nn.module import is_module
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from matplotlib.axes import Axes
 
     from nn.module import Module
     from nn.train import History
+
+    # what the drawings read gradients from: a History from fit, a model, or its LayerStats
+    _Source: TypeAlias = "History | Module | Sequence[LayerStats]"
 
 __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 
@@ -40,9 +45,7 @@ __all__ = ["draw_grad_flow", "plot_grad_flow", "STATUS_COLORS"]
 STATUS_COLORS = {"ok": ("#a6d96a", "#000000"), "vanishing": ("#4575b4", "#ffffff"), "exploding": ("#a50026", "#ffffff")}
 
 
-def draw_grad_flow(
-    source: History | Module | Sequence[LayerStats], steps: Sequence[int] | None = None, rankdir: str = "TB"
-) -> Drawing:
+def draw_grad_flow(source: _Source, steps: Sequence[int] | None = None, rankdir: str = "TB") -> Drawing:
     """A Digraph with one box per layer showing mean and max |grad| and the layer's status.
 
     Drawn top to bottom by default, input at the top as a network is usually pictured, so even a
@@ -96,7 +99,7 @@ def draw_grad_flow(
     return dot
 
 
-def _rows(source: object, steps: Sequence[int] | None) -> list[tuple[str, list[LayerStats]]]:
+def _rows(source: _Source, steps: Sequence[int] | None) -> list[tuple[str, list[LayerStats]]]:
     per_step = getattr(source, "grad_stats", None)
     if isinstance(per_step, list) and not callable(per_step):  # a History
         if not per_step:
@@ -147,7 +150,7 @@ def _width(mean_abs_grad: float) -> str:
     return f"{min(6.0, max(0.5, decades * 0.6)):.2f}"
 
 
-def plot_grad_flow(source: History | Module | Sequence[LayerStats], ax: Axes | None = None, what: str = "grad") -> Axes:
+def plot_grad_flow(source: _Source, ax: Axes | None = None, what: str = "grad") -> Axes:
     """Plot per-layer gradient sizes with matplotlib (imported only now); returns the Axes.
 
     From a History: mean |grad| (solid) and max |grad| (dashed) of each layer over the steps,
