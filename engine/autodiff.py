@@ -82,7 +82,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     return [grads.get(x, zero) for x in inputs]
 
 
-def _grad_by_backward(output: Value, order: list[Value], inputs: list[Value]) -> list[Value | float]:
+def _grad_by_backward(output: Value, order: list[Value], inputs: list[Value]) -> list[float]:
     # A graph holding an op written micrograd's way: its closure can only be run, on `.grad`
     # itself, so backward() runs on the graph with every gradient set aside and then put back
     # (grad() gives exactly backward()'s numbers, and changes no .grad).

@@ -30,9 +30,10 @@ __all__ = ["predict", "plot_decision_boundary"]
 
 # one colour per class, light for the regions and strong for the points (class 0 blue, 1 orange, ...)
 _REGION_COLORS = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9"]
+_POINT_COLORS = ["#2171b5", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252"]
+
 # a model: one point in; out, a score (a Value or a number) or a list of them, read at run time
 _Model = Callable[[Sequence[float]], Any]
-_POINT_COLORS = ["#2171b5", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252"]
 
 
 def predict(model: _Model, points: Sequence[Sequence[float]], loss: str = "hinge", classes: int = 2) -> list[int]:
