@@ -27,6 +27,7 @@ import json
 import math
 import os
 import stat
+from pathlib import Path
 
 from engine.files import write_atomically
 from nn.module import Module
@@ -57,13 +58,8 @@ def save(module: Module, path: str | os.PathLike) -> None:
     document = {"format": FORMAT, "version": VERSION, "model": type(module).__name__, "parameters": state}
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
 
-    def write(temporary: str) -> None:
-        with open(temporary, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-
-    write_atomically(path, write)
+    # write_atomically fsyncs the bytes before the rename and the folder after it
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
 
 def load(module: Module, path: str | os.PathLike) -> Module:
