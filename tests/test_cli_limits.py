@@ -57,6 +57,20 @@ def test_a_250_character_name_passes_the_check(tmp_path):
         output_path(str(tmp_path / ("v" * 252 + ".dot")), (".dot",), "-o")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["draw", "x*w", "--at", "x=1", "w=2", "-o", "v" * 246 + ".dot"],
+        ["train", "--steps", "1", "--samples", "10", "--hidden", "2", "--no-progress", "--save", "v" * 245 + ".json"],
+    ],
+    ids=["draw -o", "train --save"],
+)
+def test_a_250_character_output_name_is_written_whole(args, tmp_path, monkeypatch, capsys):
+    status, _, err = run(args, tmp_path, monkeypatch, capsys)
+    assert status == 0, err
+    assert os.listdir(tmp_path) == [args[-1]] and len(args[-1]) == 250 and (tmp_path / args[-1]).stat().st_size > 0
+
+
 # --- Graphviz that fails ----------------------------------------------------------------------
 
 
