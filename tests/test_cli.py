@@ -670,4 +670,4 @@ def test_gradflow_shows_exploding_gradients_with_large_init_and_health_with_he(t
 
 
 def test_gradflow_refuses_a_depth_of_zero(tmp_path):
-    assert "not an integer >= 1" in refused(chainrule("gradflow", "--depth", "0", cwd=tmp_path), tmp_path)
+    assert "not an integer from 1 to 100" in refused(chainrule("gradflow", "--depth", "0", cwd=tmp_path), tmp_path)

@@ -57,6 +57,20 @@ def test_a_250_character_name_passes_the_check(tmp_path):
         output_path(str(tmp_path / ("v" * 252 + ".dot")), (".dot",), "-o")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["draw", "x*w", "--at", "x=1", "w=2", "-o", "v" * 246 + ".dot"],
+        ["train", "--steps", "1", "--samples", "10", "--hidden", "2", "--no-progress", "--save", "v" * 245 + ".json"],
+    ],
+    ids=["draw -o", "train --save"],
+)
+def test_a_250_character_output_name_is_written_whole(args, tmp_path, monkeypatch, capsys):
+    status, _, err = run(args, tmp_path, monkeypatch, capsys)
+    assert status == 0, err
+    assert os.listdir(tmp_path) == [args[-1]] and len(args[-1]) == 250 and (tmp_path / args[-1]).stat().st_size > 0
+
+
 # --- Graphviz that fails ----------------------------------------------------------------------
 
 
@@ -162,6 +176,11 @@ BOUNDS = [
     (["gradflow", "--samples", "10000000000"], "from 1 to 100,000"),
     (["draw", "x", "--at", "x=1", "--max-nodes", "1000000"], "from 20 to 5,000"),
     (["draw", "x", "--at", "x=1", "--max-steps", "1000000"], "from 1 to 5,000"),
+    (["gradflow", "--depth", "100000000"], "--depth: '100000000' is not an integer from 1 to 100"),
+    (["gradflow", "--width", "100000000"], "--width: '100000000' is not an integer from 1 to 1,000"),
+    (["gradflow", "--depth", "100", "--width", "40"], "makes 162,521 weights, more than the 100,000"),
+    (["gradflow", "--depth", "100", "--width", "2", "--samples", "6000"], "use at most 1,075 samples"),
+    (["gradflow", "--depth", "1", "--width", "1", "--samples", "100000", "-o", "f.svg"], "use at most 29,629"),
 ]
 
 
@@ -172,11 +191,25 @@ def test_sizes_beyond_the_bounds_are_refused_in_one_line(args, message, tmp_path
 
 
 def test_the_bounds_are_in_the_help(capsys):
-    for command, words in [("draw", ["5,000", ".explore.html", "--graphviz-timeout"]), ("train", ["1,000,000"])]:
+    for command, words in [
+        ("draw", ["5,000", ".explore.html", "--graphviz-timeout"]),
+        ("train", ["1,000,000"]),
+        ("gradflow", ["hidden layers, 1 to 100", "1 to 1,000", "100,000 weights", "4,000,000 units"]),
+    ]:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         shown = " ".join(capsys.readouterr().out.split())
         assert all(word in shown for word in words), (command, shown)
+
+
+def test_gradflow_cost_is_counted_as_its_help_says_and_the_cap_itself_is_allowed():
+    from nn.cli.gradflow import _check_cost
+
+    # MLP(2, [8] * 12 + [1]): 3*8 + 11*9*8 + 9*1 = 825 weights; 97 neurons; so 825 + 15*97 + 100 = 2,380 a sample
+    most = 4_000_000 // 2_380
+    _check_cost(12, 8, most)  # within the cap: no refusal
+    with pytest.raises(Stop, match=f"would cost {(most + 1) * 2_380:,} units of work.*at most {most:,} samples"):
+        _check_cost(12, 8, most + 1)
 
 
 # --- numbers: one rule for the formula and --at; the noise named ------------------------------

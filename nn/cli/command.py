@@ -32,11 +32,16 @@ from nn.cli import gradflow as cli_gradflow
 from nn.cli import train as cli_train
 from nn.cli.files import DEFAULT_TIMEOUT, TIMEOUT_VARIABLE
 from nn.cli.options import (
+    MOST_DEPTH,
+    MOST_GRADFLOW_COST,
     MOST_NODES,
+    MOST_PARAMETERS,
+    MOST_PER_LAYER,
     MOST_SAMPLES,
     MOST_STEPS,
     MOST_TRAIN_STEPS,
     at_least_2,
+    depth,
     natural,
     node_budget,
     noise,
@@ -47,6 +52,7 @@ from nn.cli.options import (
     sizes,
     step_budget,
     steps,
+    width,
 )
 from nn.cli.status import FAILED, MISSING, OK, REFUSED, Stop
 from nn.cli.train import HIDDEN_HELP
@@ -241,8 +247,15 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "Build a deep MLP, run one backward on a batch of moons, and show each layer's gradient: "
         "vanishing with sigmoid, exploding with large weights, healthy with --activation relu --init he."
     )
-    flow.add_argument("--depth", type=positive_int, default=12, help="hidden layers (default 12)")
-    flow.add_argument("--width", type=positive_int, default=8, help="neurons per hidden layer (default 8)")
+    flow.add_argument("--depth", type=depth, default=12, help=f"hidden layers, 1 to {MOST_DEPTH} (default 12)")
+    flow.add_argument(
+        "--width",
+        type=width,
+        default=8,
+        help=f"neurons per hidden layer, 1 to {MOST_PER_LAYER:,} (default 8); at most {MOST_PARAMETERS:,} "
+        f"weights in all, and at most {MOST_GRADFLOW_COST:,} units of work with --samples "
+        "(per sample: each weight 1, each neuron 15, the sample 100)",
+    )
     flow.add_argument(
         "--activation", choices=ACTIVATIONS, default="sigmoid", help="(default sigmoid: its gradients vanish)"
     )

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 
 from nn.cli.files import PICTURES, SOURCES, graphviz_timeout, output_path, require_graphviz, write_drawing
-from nn.cli.status import OK
+from nn.cli.options import MOST_GRADFLOW_COST, MOST_PARAMETERS, NEURON_COST, SAMPLE_COST
+from nn.cli.status import OK, REFUSED, Stop
 
 __all__ = ["run"]
 
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import nn
     from engine import Value
 
+    _check_cost(args.depth, args.width, args.samples)
     out = output_path(args.output, PICTURES + SOURCES, "-o") if args.output else None
     timeout = graphviz_timeout(args.graphviz_timeout)
     if out is not None:
@@ -54,6 +56,28 @@ def run(args: argparse.Namespace) -> int:
         write_drawing(nn.draw_grad_flow(stats, rankdir=args.rankdir), out, timeout)
         print(f"wrote {out}")
     return OK
+
+
+def _check_cost(depth: int, width: int, samples: int) -> None:
+    """Refuse (status 2, before any work) a net or a batch that would take minutes or fill the memory."""
+    layers = [2, *[width] * depth, 1]
+    weights = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(layers, layers[1:]))
+    given = f"--depth {depth} --width {width}"
+    if weights > MOST_PARAMETERS:
+        raise Stop(
+            f"{given} makes {weights:,} weights, more than the {MOST_PARAMETERS:,} a scalar engine builds "
+            "in reasonable time: use a smaller --width or --depth",
+            REFUSED,
+        )
+    per_sample = weights + NEURON_COST * (width * depth + 1) + SAMPLE_COST
+    if per_sample * samples > MOST_GRADFLOW_COST:
+        raise Stop(
+            f"{given} --samples {samples} would cost {per_sample * samples:,} units of work (per sample: "
+            f"each weight 1, each neuron {NEURON_COST}, the sample {SAMPLE_COST}), more than the "
+            f"{MOST_GRADFLOW_COST:,} that finish in seconds: use at most {MOST_GRADFLOW_COST // per_sample:,} "
+            "samples or a smaller net",
+            REFUSED,
+        )
 
 
 def _verdict(stats: list) -> str:

@@ -27,6 +27,8 @@ __all__ = [
     "positive_int",
     "steps",
     "samples",
+    "depth",
+    "width",
     "positive",
     "noise",
     "seconds",
@@ -37,6 +39,11 @@ __all__ = [
     "MOST_SAMPLES",
     "MOST_NOISE",
     "MOST_PER_LAYER",
+    "MOST_PARAMETERS",
+    "MOST_DEPTH",
+    "MOST_GRADFLOW_COST",
+    "NEURON_COST",
+    "SAMPLE_COST",
 ]
 
 # Upper bounds, so that a typo (an extra zero, a pasted number) is refused at once instead of
@@ -47,7 +54,16 @@ MOST_STEPS = 5_000  # chain-rule steps in one .html player: each step is one SVG
 MOST_TRAIN_STEPS = 1_000_000  # optimizer steps: a day of scalar training
 MOST_SAMPLES = 100_000  # points of a toy dataset (each sample is a graph per step)
 MOST_NOISE = 100.0  # the toy datasets lie within a few units; noise 100 is already pure noise
-MOST_PER_LAYER = 1_000  # neurons in one hidden layer (nn/cli/train.py also caps the parameters)
+MOST_PER_LAYER = 1_000  # neurons in one hidden layer
+# Every weight is a Value and every step builds a graph per sample, so 100,000 weights already
+# take minutes a training step; 10^8 would fill the memory after a minute of building.
+MOST_PARAMETERS = 100_000  # weights and biases of one MLP (train and gradflow)
+MOST_DEPTH = 100  # gradflow's hidden layers: the lesson's net has 12, and 100 sigmoids leave ~1e-60
+# gradflow's one backward, measured: per sample, each weight costs ~1.3 us, each neuron (a node
+# with its activation) about 15 weights' worth, and the sample itself about 100. The cost allowed
+# is 4 million such units, a few seconds: the lesson's net with its 32 samples is 76,000.
+NEURON_COST, SAMPLE_COST = 15, 100
+MOST_GRADFLOW_COST = 4_000_000
 
 
 def natural(text: str) -> int:
@@ -73,6 +89,16 @@ def steps(text: str) -> int:
 def samples(text: str) -> int:
     """`--samples`: points of a toy dataset."""
     return _integer(text, 1, f"an integer from 1 to {MOST_SAMPLES:,}", MOST_SAMPLES)
+
+
+def depth(text: str) -> int:
+    """`gradflow --depth`: hidden layers."""
+    return _integer(text, 1, f"an integer from 1 to {MOST_DEPTH:,}", MOST_DEPTH)
+
+
+def width(text: str) -> int:
+    """`gradflow --width`: neurons per hidden layer, as many as `--hidden` allows in one layer."""
+    return _integer(text, 1, f"an integer from 1 to {MOST_PER_LAYER:,}", MOST_PER_LAYER)
 
 
 def at_least_2(text: str) -> int:

@@ -25,14 +25,11 @@ from pathlib import Path
 
 from engine.format import format_number
 from nn.cli.files import PLOTS, output_path, require_matplotlib, write_atomically
-from nn.cli.options import MOST_PER_LAYER
+from nn.cli.options import MOST_PARAMETERS, MOST_PER_LAYER
 from nn.cli.status import FAILED, OK, REFUSED, Stop
 
 __all__ = ["run", "MOST_PARAMETERS", "HIDDEN_HELP"]
 
-# Every weight is a Value and every step builds a graph per sample, so 100,000 weights already
-# take minutes a step; 10^8 would fill the memory after a minute of building. Refused up front.
-MOST_PARAMETERS = 100_000
 HIDDEN_HELP = (
     f"hidden layer sizes (default 16,16); at most {MOST_PER_LAYER:,} per layer and {MOST_PARAMETERS:,} weights in all"
 )
