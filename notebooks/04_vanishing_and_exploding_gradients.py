@@ -348,23 +348,32 @@ model = nn.MLP(2, [8] * 6 + [1], activation="sigmoid", init="xavier", seed=0)
 optimizer = nn.SGD(model.parameters(), lr=0.5)
 history = nn.fit(model, X, y, loss="mse", optimizer=optimizer, steps=25, progress=False)
 print(history)
+print("loss at steps 0 to 5:", "  ".join(f"{loss:.4g}" for loss in history.loss[:6]))
+early = [r for step in history.update_ratio[:4] for r in step[-2:]]  # the last two layers, steps 0-3
+late = [r for step in history.update_ratio[8:] for r in step]
+grads = [s.mean_abs_grad for step in history.grad_stats[8:] for s in step]
+print(f"update ratios of the last two layers, steps 0-3: {min(early):.2f} to {max(early):.2f}")
+print(f"from step 8 on, every layer: update ratios {min(late):.2f} to {max(late):.2f}, "
+      f"mean |grad| {min(grads):.1e} to {max(grads):.1e}")  # fmt: skip
 for layer in history.activation_stats:
     print(layer)
-fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4))
-nn.plot_grad_flow(history, ax=left)
-nn.plot_grad_flow(history, ax=right, what="update_ratio")
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7.5))  # one above the other: each 900 px wide
+nn.plot_grad_flow(history, ax=top)
+nn.plot_grad_flow(history, ax=bottom, what="update_ratio")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # The loss stalls at 0.25 — exactly the error of answering 0.5 for every point. The verdict and the
-# plots say why. In steps 0–4 the update ratios of the last layers are between $-1$ and $+0.4$: each step
-# moves them by a tenth of their size or more, a learning rate far too large (healthy is near $-3$).
-# After those steps only the last hidden layer sits on the sigmoid's flat part (mean |pre-activation|
-# 3.2; layers 0–4 stay at 0.3–0.7), but what collapsed is the **spread across samples**: how much a
-# layer's outputs differ from one input to the next falls from 0.07 at layer 0 to $6 \times 10^{-6}$
-# at layer 5, so the output layer sees the same numbers for every point. Every layer's gradient then
-# drops to about $10^{-6}$ and the update ratios to $-5$. `grad_stats` alone would still say "ok" —
+# plots say why. In steps 0–3 the update ratios of the last two layers are between $-0.93$ and
+# $+0.36$: each step moves them by a tenth of their size or more, a learning rate far too large
+# (healthy is near $-3$), and the loss climbs from 0.4854 to 14.12 before it falls back. After those
+# steps only the last hidden layer sits on the sigmoid's flat part (mean |pre-activation| 3.228;
+# layers 0–4 stay between 0.298 and 0.714), but what collapsed is the **spread across samples**: how
+# much a layer's outputs differ from one input to the next falls from 0.0748 at layer 0 to
+# $6.5 \times 10^{-6}$ at layer 5, so the output layer sees the same numbers for every point. From
+# step 8 on every layer's mean |grad| stays between $4.8 \times 10^{-7}$ and $3.7 \times 10^{-6}$ and
+# the update ratios between $-6.33$ and $-5.23$: nothing moves any more. `grad_stats` alone would still say "ok" —
 # *vanishing* is judged relative to the best-fed layer, and here every layer starves alike — which is
 # why the verdict also reads the forward signal (`history.activation_stats`) and the update ratios.
 # The same history as diagrams, at the first, middle and last step:

@@ -220,6 +220,12 @@ def test_lesson_4_checks_the_variance_of_a_sum_per_layer_statistics_symmetry_and
     plain, residual = [float(r[0]) for r in rows], [float(r[2]) for r in rows]
     assert rows[0][1] == "vanishing" and plain[0] < 1e-5 and residual[0] > 1e5 * plain[0]
     assert all(r[3] == "ok" for r in rows[:-1]) and max(residual[:-1]) < 10 * min(residual[:-1])
+    # section 7: steps of a tenth of the weights or more and a loss that climbs, then nothing moves
+    assert number(text, r"last two layers, steps 0-3: (\S+) to") > -1
+    losses = [float(v) for v in re.search(r"loss at steps 0 to 5: (.*)\n", text)[1].split()]
+    assert max(losses) > 10 * losses[0] and losses[-1] < losses[0]
+    assert number(text, r"from step 8 on, every layer: update ratios \S+ to (\S+),") < -5
+    assert number(text, r"from step 8 on, .*mean \|grad\| \S+ to (\S+)\n") < 1e-5
     # the weights of two neurons after 30 steps from all 0.5, as PyTorch trains the same 2-4-1 net
     torch = pytest.importorskip("torch")
     import nn  # the lesson's data set only: the training below is PyTorch's
@@ -334,7 +340,7 @@ def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
             assert any("image/png" in o.get("data", {}) for o in before), "a static picture for readers not running it"
 
 
-@pytest.mark.parametrize("prefix", ["01_", "02_", "05_", "06_", "07_"])
+@pytest.mark.parametrize("prefix", ["01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"])
 def test_every_drawing_is_legible_in_a_900_px_notebook_column(executed, prefix):
     # an SVG wider than the column is scaled down to it: its smallest text must stay >= 10 px
     column = 884  # px: 900 minus the page's margins
