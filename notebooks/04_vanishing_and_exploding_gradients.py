@@ -10,8 +10,10 @@
 # - if each layer **grows** it, the gradients near the input blow up and one step throws the weights
 #   far away — **exploding** gradients.
 #
-# This lesson measures both, shows the cures (ReLU, a good initialisation, gradient clipping) and
-# finds where a `nan` came from with `detect_anomaly`.
+# This lesson measures both, works out where they come from (the variance of a sum, layer after
+# layer), shows the cures (ReLU, an initialisation of the right scale, residual connections, gradient
+# clipping), why the initial weights must differ at all (symmetry), and finds where a `nan` came from
+# with `detect_anomaly`.
 
 # %%
 import math
@@ -190,18 +192,19 @@ plt.show()
 # %% [markdown]
 # ## 4. Why not start from zero? Symmetry
 #
-# If small weights are good, why not all zero, or all equal? Because then every neuron of a layer
-# computes the same output from the same inputs, gets the same gradient (its outgoing weights are
-# equal too), and takes the same step: after any number of steps they are still copies of each other,
-# and the layer of 4 works as one neuron. A 2-4-1 tanh network, trained 30 steps with SGD, started
+# If the scale of the weights is what matters, why draw them at random at all — why not all zero, or
+# all equal? Because then every neuron of a layer computes the same output from the same inputs, gets
+# the same gradient (its outgoing weights are equal too), and takes the same step: after any number of
+# steps they are still copies of each other, and the layer of 4 works as one neuron. A 2-4-1 tanh network, trained 30 steps with SGD, started
 # from micrograd's random weights, from every parameter 0.5, and from every parameter 0:
 
 # %%
 def train_from(fill):
     """A 2-4-1 tanh net trained 30 steps; every parameter starts at `fill` (None: random weights)."""
     model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
-    for p in model.parameters() if fill is not None else []:
-        p.data = fill
+    if fill is not None:
+        for p in model.parameters():
+            p.data = fill
     optimizer = nn.SGD(model.parameters(), lr=0.1)
     history = nn.fit(model, X, y, loss="mse", optimizer=optimizer, steps=30, progress=False)
     return model, history
@@ -469,8 +472,11 @@ with detect_anomaly():
 
 # %% [markdown]
 # **Takeaways.** Deep networks multiply many local derivatives: sigmoid layers shrink the gradient
-# (vanishing), large weights grow it (exploding). Measure each layer (`grad_stats`, `draw_grad_flow`,
-# `plot_grad_flow`, and the verdict `print(history)` gives), fix the cause with ReLU and a fitting
-# initialisation (He for ReLU, Xavier where the activation has slope 1 around 0), cap the damage
-# with gradient clipping, and find the first `nan` with `detect_anomaly`.
+# (vanishing), large weights grow it (exploding). A layer multiplies $E[x^2]$ by
+# $n \cdot \mathrm{Var}(w)$ (half that after a ReLU), so pick $\mathrm{Var}(w)$ to make the product 1:
+# He for ReLU, Xavier where the activation has slope 1 around 0. Draw the weights at random, or the
+# neurons of a layer stay copies of one another; give the gradient a `+` path around deep stacks
+# (residual blocks). Measure each layer (`grad_stats`, `draw_grad_flow`, `plot_grad_flow`, and the
+# verdict `print(history)` gives), cap the damage with gradient clipping, and find the first `nan`
+# with `detect_anomaly`.
 # From the shell: `chainrule gradflow --activation sigmoid -o flow.svg`, then `--activation relu --init he`.
