@@ -91,7 +91,8 @@ nn.draw_grad_flow(deep_sigmoid)
 # itself. What is left is the size of the weights: He initialisation draws them with variance
 # $2/\text{fan-in}$, which keeps the signal — forward and backward — from shrinking layer after layer:
 # the gradient now wanders up and down by a small factor from one layer to the next, and the first
-# layer gets about a hundredth of the last one's instead of a few millionths. No layer is starved.
+# layer gets about a hundredth of the last one's (1.67e-03 against 1.45e-01) instead of
+# $3 \times 10^{-7}$ of it. No layer is starved.
 
 # %%
 deep_relu = nn.MLP(2, [8] * 12 + [1], activation="relu", init="he", seed=0)
