@@ -54,6 +54,7 @@ ax.bar([x + 0.2 for x in xs], onehot, width=0.4, label="one-hot target", color="
 ax.plot(xs, [zj.grad for zj in z], "ko-", label="dL/dz from backward")
 ax.axhline(0, color="grey", lw=0.8)
 ax.set_xticks(list(xs), [f"class {j}" for j in xs])
+ax.set_ylabel("probability, or dL/dz")
 ax.set_title("the gradient is the gap between p and the answer")
 ax.legend(loc="upper right", fontsize="small")
 plt.tight_layout()

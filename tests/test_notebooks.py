@@ -192,6 +192,58 @@ def test_lesson_4_shows_vanishing_exploding_clipping_and_the_first_nan(executed)
     assert "backward of sqrt gave gradient inf" in text
 
 
+def test_lesson_4_checks_the_variance_of_a_sum_per_layer_statistics_symmetry_and_residual_blocks(executed):
+    text = printed(lesson(executed, "04_"))
+    # one layer of U(-1, 1) weights reading U(-1, 1) inputs: both variances (b - a)^2 / 12 = 1/3
+    var_w, var_x = number(text, r"Var\(w\) = (\S+),"), number(text, r"Var\(x\) = (\S+)\n")
+    assert var_w == pytest.approx(1 / 3, rel=0.03) and var_x == pytest.approx(1 / 3, rel=0.03)
+    assert number(text, r"predicted Var\(z\) = .*, measured (\S+)\n") == pytest.approx(24 * var_w * var_x, rel=0.03)
+    assert number(text, r"E\[relu\(z\)²\] = \S+, (\S+) of Var\(z\)") == pytest.approx(0.5, abs=0.03)
+    # each hidden layer's mean and std, 8 layers of 24: relu uniform, relu xavier, relu he, tanh xavier
+    rows = re.findall(r"^[0-7]((?:\s+-?\d\S*){8})$", text, flags=re.M)
+    assert len(rows) == 8
+    stats = [[float(v) for v in row.split()] for row in rows]
+    uniform, xavier, he, tanh = ([row[k] for row in stats] for k in (1, 3, 5, 7))
+    # per layer: uniform sqrt(24 * 1/3 / 2) = 2, xavier sqrt(24 * 1/24 / 2) = 0.71, he sqrt(24 * 2/24 / 2) = 1
+    assert 1.5**7 < uniform[7] / uniform[0] < 2.2**7
+    assert 0.5**7 < xavier[7] / xavier[0] < 0.85**7
+    assert all(1 / 3 < s / he[0] < 3 for s in he) and all(0.15 < s < 0.35 for s in tanh)
+    assert all(abs(row[6]) < 0.1 for row in stats)  # tanh's outputs stay centred
+    # symmetry: from all 0.5 the hidden neurons stay copies; from all 0 layer 0 gets no gradient
+    equal = re.search(r"every parameter 0\.5 .*\n\s+neuron 0: (.*)\n\s+neuron 1: (.*)\n.*neurons: (\S+)\n", text)
+    assert equal and equal[1] == equal[2] and float(equal[3]) == 0
+    assert number(text, r"random start .*\n.*\n.*\n.*hidden neurons: (\S+)\n") > 0.1
+    assert re.search(r"every parameter 0\.0 History\(.*gradients: layers\.0 vanishing\)", text)
+    # residual blocks h + f(h) on section 1's weights: no hidden layer starves
+    rows = re.findall(r"^layers\.\d+\s+mean \|grad\|\s+(\S+) (\w+)\s+(\S+) (\w+)$", text, flags=re.M)
+    assert len(rows) == 13
+    plain, residual = [float(r[0]) for r in rows], [float(r[2]) for r in rows]
+    assert rows[0][1] == "vanishing" and plain[0] < 1e-5 and residual[0] > 1e5 * plain[0]
+    assert all(r[3] == "ok" for r in rows[:-1]) and max(residual[:-1]) < 10 * min(residual[:-1])
+    # section 7: steps of a tenth of the weights or more and a loss that climbs, then nothing moves
+    assert number(text, r"last two layers, steps 0-3: (\S+) to") > -1
+    losses = [float(v) for v in re.search(r"loss at steps 0 to 5: (.*)\n", text)[1].split()]
+    assert max(losses) > 10 * losses[0] and losses[-1] < losses[0]
+    assert number(text, r"from step 8 on, every layer: update ratios \S+ to (\S+),") < -5
+    assert number(text, r"from step 8 on, .*mean \|grad\| \S+ to (\S+)\n") < 1e-5
+    # the weights of two neurons after 30 steps from all 0.5, as PyTorch trains the same 2-4-1 net
+    torch = pytest.importorskip("torch")
+    import nn  # the lesson's data set only: the training below is PyTorch's
+
+    points, labels = nn.make_moons(32, noise=0.1, seed=0)
+    X, y = torch.tensor(points, dtype=torch.float64), torch.tensor(labels, dtype=torch.float64)
+    params = [torch.full(shape, 0.5, dtype=torch.float64, requires_grad=True) for shape in ((4, 2), (4,), (1, 4), (1,))]
+    w1, b1, w2, b2 = params
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(30):
+        out = (torch.tanh(X @ w1.T + b1) @ w2.T + b2).squeeze(1)
+        loss = ((out - y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert equal[1] == f"w = ({w1[0, 0].item():+.6f}, {w1[0, 1].item():+.6f}), b = {b1[0].item():+.6f}"
+
+
 def test_lesson_5_second_derivatives_newton_and_the_hessian_match_independent_oracles(executed):
     mpmath = pytest.importorskip("mpmath")
     numpy = pytest.importorskip("numpy")
@@ -279,7 +331,7 @@ def test_lesson_2_steps_through_a_graph_with_reuse_and_backprops_a_2_2_1_net_lik
 
 
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
-    for prefix in ("01_", "05_"):
+    for prefix in ("01_", "04_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
         sliders = [i for i, c in enumerate(cells) if "interact(" in c.source]
         assert sliders, f"lesson {prefix} has no slider"
@@ -288,7 +340,7 @@ def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
             assert any("image/png" in o.get("data", {}) for o in before), "a static picture for readers not running it"
 
 
-@pytest.mark.parametrize("prefix", ["01_", "02_", "05_", "06_", "07_"])
+@pytest.mark.parametrize("prefix", ["01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"])
 def test_every_drawing_is_legible_in_a_900_px_notebook_column(executed, prefix):
     # an SVG wider than the column is scaled down to it: its smallest text must stay >= 10 px
     column = 884  # px: 900 minus the page's margins
