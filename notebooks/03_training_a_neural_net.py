@@ -20,6 +20,8 @@
 # %%
 import random
 
+import matplotlib.pyplot as plt
+
 import nn
 
 random.seed(0)
@@ -57,6 +59,73 @@ print("predictions:", [round(model(x).data, 3) for x in xs], "targets:", ys)
 # The loss falls and the predictions move towards the targets. Everything else in training —
 # optimizers, batches, schedules — is refinement of this loop.
 #
+# ### Forgetting `zero_grad`
+#
+# `backward()` *adds* to `.grad` (it must: a weight used twice collects both contributions). Leave out
+# `model.zero_grad()` and after step $k$ a weight's `.grad` is no longer its slope now but the sum of
+# its slopes at steps $0, 1, \dots, k$. Below, the same net trains twice from the same weights, once
+# with `zero_grad` and once without, and prints the loss and the `.grad` of the output bias (the
+# number the update subtracts). This time the output is linear (no tanh), so the best fit sits at
+# finite weights where every slope is zero. (With a tanh output the targets ±1 are reached only as the
+# weights grow without end, so a push that never stops happens not to hurt there, and this
+# bug can even look like a speed-up.)
+
+
+# %%
+def train_tiny(zero_grad, steps=40, learning_rate=0.05):
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", seed=0)  # linear output
+    bias = model.parameters()[-1]
+    losses, grads = [], []
+    for step in range(steps):
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        if zero_grad:
+            model.zero_grad()
+        loss.backward()  # adds this step's slope to whatever .grad already holds
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        losses.append(loss.data)
+        grads.append(bias.grad)
+    return losses, grads
+
+
+(loss_zeroed, grad_zeroed), (loss_summed, grad_summed) = train_tiny(True), train_tiny(False)
+print("step   with zero_grad: loss      grad    without: loss      grad")
+for step in (0, 1, 2, 3, 6, 9, 12, 13, 14, 20, 30, 39):
+    print(
+        f"{step:4d}  {loss_zeroed[step]:19.4f}  {grad_zeroed[step]:8.3f}"
+        f"  {loss_summed[step]:14.4f}  {grad_summed[step]:8.3f}"
+    )
+for name, losses, grads in (("with zero_grad", loss_zeroed, grad_zeroed), ("without", loss_summed, grad_summed)):
+    late_loss, late_grad = losses[20:], [abs(g) for g in grads[20:]]
+    print(f"steps 20-39 {name:<14}: loss {min(late_loss):.4f} to {max(late_loss):.4f}, |grad| up to {max(late_grad):.3f}")
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.5))
+for label, losses, grads, style in (
+    ("with zero_grad", loss_zeroed, grad_zeroed, "-"),
+    ("without zero_grad", loss_summed, grad_summed, "--"),
+):
+    left.plot(losses, style, label=label)
+    right.plot(grads, style, label=label)
+left.set_yscale("log")
+left.set_xlabel("step")
+left.set_ylabel("squared error (log scale)")
+left.legend()
+right.axhline(0, color="grey", linewidth=0.5)
+right.set_xlabel("step")
+right.set_ylabel("output bias .grad")
+right.legend()
+plt.show()
+
+# %% [markdown]
+# For a few steps the forgetful run is even ahead (loss 0.2289 against 1.0158 at step 3, 0.0253
+# against 0.0513 at step 6): while the slopes point the same way, their sum is a bigger step, like
+# momentum. But a sum never forgets. Near the minimum today's slope is small, yet `.grad` still holds
+# every past push, so the weights run through the minimum and on; the slopes change sign and the sum
+# swings back. That is momentum with no friction: from step 12 on the run oscillates, its bias `.grad`
+# swinging between −6 and +10, and over steps 20–39 the loss bounces between 0.11 and 3.9, while the
+# run with `zero_grad` sits below 0.001 with a `.grad` of at most 0.003. Same weights, same learning
+# rate: one missing line.
+#
 # ## 3. Two moons
 #
 # A classic toy problem: two interleaving half-circles, which no straight line can separate. `nn.fit`
@@ -66,8 +135,6 @@ print("predictions:", [round(model(x).data, 3) for x in xs], "targets:", ys)
 # numbers, several times faster (lesson 6 shows the code it writes).
 
 # %%
-import matplotlib.pyplot as plt
-
 from nn.boundary import plot_decision_boundary
 
 X, y = nn.make_moons(60, noise=0.1, seed=0)

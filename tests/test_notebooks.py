@@ -309,3 +309,55 @@ def test_lesson_8_checks_p_minus_onehot_against_backward_and_torch(executed):
     torch.nn.functional.cross_entropy(z[None], torch.tensor([0])).backward()
     assert printed_grads == pytest.approx(z.grad.tolist(), abs=1e-6)
     assert number(text, r"History\(40 steps: .*accuracy \S+ -> (\S+)%") >= 85
+
+
+def _tiny_net_in_torch(torch, seed: int) -> list:
+    """Lesson 3's MLP(3, [4, 4, 1], tanh, linear output) as float64 torch leaves, same weights, per layer."""
+    import nn
+
+    def leaf(values: list) -> object:
+        return torch.tensor(values, dtype=torch.float64).requires_grad_()
+
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", seed=seed)
+    return [
+        (leaf([[w.data for w in n.w] for n in layer.neurons]), leaf([n.b.data for n in layer.neurons]))
+        for layer in model.layers
+    ]
+
+
+def test_lesson_3_forgetting_zero_grad_makes_the_tiny_net_oscillate_as_pytorch_does(executed):
+    text = printed(lesson(executed, "03_"))
+    rows = re.findall(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", text, flags=re.M)
+    table = {int(step): [float(v) for v in values] for step, *values in rows}
+    assert {0, 3, 6, 12, 39} <= set(table), "the zero_grad table prints steps 0 to 39"
+    # the oracle: the same loop in PyTorch, which also accumulates .grad until it is zeroed
+    torch = pytest.importorskip("torch")
+    xs = torch.tensor([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]], dtype=torch.float64)
+    ys = torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64)
+    for column, zero_grad in ((0, True), (2, False)):
+        layers = _tiny_net_in_torch(torch, seed=0)
+        params = [t for layer in layers for t in layer]
+        for step in range(40):
+            h = xs
+            for i, (w, b) in enumerate(layers):
+                h = h @ w.T + b
+                h = torch.tanh(h) if i < len(layers) - 1 else h
+            loss = ((h[:, 0] - ys) ** 2).sum()
+            if zero_grad:
+                for p in params:
+                    p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= 0.05 * p.grad
+            if step in table:
+                loss_printed, grad_printed = table[step][column : column + 2]
+                assert loss_printed == pytest.approx(loss.item(), abs=1e-4), (step, zero_grad)
+                assert grad_printed == pytest.approx(params[-1].grad.item(), abs=1e-3), (step, zero_grad)
+    # what the prose says: ahead at first, then it never settles while the zeroed run does
+    assert table[3][2] < table[3][0] and table[6][2] < table[6][0]
+    zeroed = re.search(r"steps 20-39 with zero_grad: loss \S+ to (\S+), \|grad\| up to (\S+)", text)
+    summed = re.search(r"steps 20-39 without\s*: loss (\S+) to (\S+), \|grad\| up to (\S+)", text)
+    assert zeroed and summed
+    assert float(zeroed.group(1)) < 1e-3 and float(zeroed.group(2)) < 0.01
+    assert float(summed.group(1)) > 0.1 and float(summed.group(2)) > 1 and float(summed.group(3)) > 5
