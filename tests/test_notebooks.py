@@ -361,3 +361,24 @@ def test_lesson_3_forgetting_zero_grad_makes_the_tiny_net_oscillate_as_pytorch_d
     assert zeroed and summed
     assert float(zeroed.group(1)) < 1e-3 and float(zeroed.group(2)) < 0.01
     assert float(summed.group(1)) > 0.1 and float(summed.group(2)) > 1 and float(summed.group(3)) > 5
+
+
+def test_lesson_3_minibatches_are_noisier_per_step_and_ahead_per_sample_seen(executed):
+    text = printed(lesson(executed, "03_"))
+    runs = {
+        int(size): [float(v) for v in values]
+        for size, *values in re.findall(
+            r"batch (\d+): \d+ steps; loss on all 60 at step 59 (\S+), at the last step (\S+) "
+            r"\(accuracy (\S+)%\); it rose on (\d+) of (\d+) steps, by at most (\S+)",
+            text,
+        )
+    }
+    assert set(runs) == {60, 16}
+    full, mini = runs[60], runs[16]
+    assert full[4] == 59 and mini[4] == 225 - 1, "the same 3,600 samples: 60 steps of 60, 225 of 16"
+    assert mini[0] > full[0], "per step, the minibatch run is behind at step 59"
+    assert mini[5] > 5 * full[5], "and noisier: its loss on all 60 points jumps up by far more"
+    assert mini[1] < full[1] and mini[2] >= full[2], "per sample seen it ends ahead"
+    beaten = re.search(r"batch 16 first beats full batch's final (\S+) at step (\d+), after (\d+) samples", text)
+    assert beaten and float(beaten.group(1)) == full[1]
+    assert int(beaten.group(3)) == 16 * int(beaten.group(2)) < 3600 / 2
