@@ -257,6 +257,33 @@ print("layers.0 mean |grad|, steps 3-13:", ", ".join(f"{g:.0e}" for g in first_l
 print("first step with exactly zero gradient into layers.0:", first_layer.index(0.0))
 
 # %% [markdown]
+# Try other values yourself: the sliders below retrain the same network from the same starting
+# weights with the learning rate and the number of steps you pick, and redraw its loss curve on fixed
+# axes (at most 60 steps: under a second a redraw). The picture above is the static version, for
+# readers not running the notebook.
+
+
+# %%
+from ipywidgets import FloatLogSlider, IntSlider, interact
+
+
+def train_and_draw(learning_rate, steps):
+    model = nn.MLP(2, [8, 8, 1], seed=1)
+    h = nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=learning_rate), steps=steps, progress=False)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(h.loss)
+    ax.set(xlim=(0, 60), yscale="log", ylim=(0.01, 100), xlabel="step", ylabel="hinge loss (log scale)")
+    ax.set_title(f"lr = {learning_rate:.3g}: final loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.1%}")
+    plt.show()
+
+
+_ = interact(
+    train_and_draw,
+    learning_rate=FloatLogSlider(value=0.5, base=10, min=-3, max=1, step=0.1, description="learning rate"),
+    steps=IntSlider(value=40, min=5, max=60, step=5, description="steps"),
+)
+
+# %% [markdown]
 # ## 5. Adam vs SGD
 #
 # Adam keeps, for every weight, a running average of its gradient (momentum) and of its squared

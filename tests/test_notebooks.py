@@ -279,7 +279,7 @@ def test_lesson_2_steps_through_a_graph_with_reuse_and_backprops_a_2_2_1_net_lik
 
 
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
-    for prefix in ("01_", "05_"):
+    for prefix in ("01_", "03_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
         sliders = [i for i, c in enumerate(cells) if "interact(" in c.source]
         assert sliders, f"lesson {prefix} has no slider"
