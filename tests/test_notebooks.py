@@ -360,6 +360,14 @@ def test_lesson_3_forgetting_zero_grad_makes_the_tiny_net_oscillate_as_pytorch_d
     assert zeroed and summed
     assert float(zeroed.group(1)) < 1e-3 and float(zeroed.group(2)) < 0.01
     assert float(summed.group(1)) > 0.1 and float(summed.group(2)) > 1 and float(summed.group(3)) > 5
+    # with section 2's tanh output: ahead at step 10, stuck far behind by the end
+    tanh = {
+        name: [float(v) for v in values.split()]
+        for name, values in re.findall(r"^  (with zero_grad|without)\s+((?:\d+\.\d+ ?)+)$", text, flags=re.M)
+    }
+    assert len(tanh["with zero_grad"]) == len(tanh["without"]) == 9, "steps 0, 5, ..., 35, 39"
+    assert tanh["without"][2] < tanh["with zero_grad"][2]
+    assert tanh["without"][-1] > 100 * tanh["with zero_grad"][-1]
 
 
 def test_lesson_3_minibatches_are_noisier_per_step_and_ahead_per_sample_seen(executed):
