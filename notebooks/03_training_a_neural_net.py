@@ -185,11 +185,11 @@ print(f"training accuracy {held_out.accuracy[-1]:.1%}, validation accuracy {held
 #
 # Every step so far ran all 60 points forward and backward. **Minibatch SGD** draws a few of them
 # each step (here 16, without replacement, from a generator seeded by `seed`) and follows the
-# gradient of their loss alone: a noisy estimate of the full gradient at a quarter of the cost. Below,
-# two runs get the same budget of 3,600 samples seen: 60 full-batch steps, or 225 steps of 16. Each
-# step's loss is on its own batch; `val=(X, y)` makes `fit` also measure, without a graph, the loss
-# on all 60 points at every step, so the two runs are compared on the same data. (Each run's
-# learning rate falls from 1.0 to 0.1 over its own steps, fit's default.)
+# gradient of their loss alone: a noisy estimate of the full gradient at about a quarter of the cost.
+# Below, two runs get the same budget of 3,600 samples seen: 60 full-batch steps, or 225 steps of 16.
+# Each step's loss is on its own batch; `val=(X, y)` makes `fit` also measure, without a graph, the
+# loss on all 60 points at every step, so the two runs are compared on the same data. (Each run's
+# learning rate falls from 1.0 towards 0.1 over its own steps, fit's default.)
 
 # %%
 budget = 60 * len(X)  # samples seen: 60 steps of all 60 points
@@ -231,10 +231,11 @@ plt.show()
 # Per step (left) the minibatch run is noisier and behind. Its batch's loss jumps about, and even its
 # loss on all 60 points rose on 46 of its 224 steps, once by 0.505 (the full batch: 13 of 59, by at
 # most 0.039); at step 59 it is at 0.2462 against the full batch's 0.0949. But each of its steps costs
-# a quarter as much, so per sample seen (right) it is ahead: it beats the full batch's final 0.0949
-# after 1,168 samples, a third of the budget, and ends at 0.0000 (every point beyond the margin, 100%
-# accuracy). For the same arithmetic it took 225 steps instead of 60. (Part of that lead is the
-# schedule: stretched over 225 steps, its learning rate stays high for longer.)
+# about a quarter as much (16 samples, not 60), so per sample seen (right) it is ahead: it beats the
+# full batch's final 0.0949 after 1,168 samples, a third of the budget, and ends at 0.0000 (every
+# point beyond the margin, 100% accuracy). For the same arithmetic it took 225 steps instead of 60.
+# (Part of that lead is the schedule: stretched over 225 steps, its learning rate stays high for
+# longer.)
 
 # %% [markdown]
 # ## 4. The learning rate
