@@ -297,7 +297,7 @@ for step in range(17):
 # %% [markdown]
 # Try other values yourself: the sliders below retrain the same network from the same starting
 # weights with the learning rate and the number of steps you pick, and redraw its loss curve on fixed
-# axes (at most 60 steps: under a second a redraw). The plot of the three runs above is the static
+# axes (at most 50 steps: under a second a redraw). The plot of the three runs above is the static
 # version, for readers not running the notebook.
 
 
@@ -311,7 +311,7 @@ def train_and_draw(learning_rate, steps):
     h = nn.fit(model, X, y, optimizer=sgd, steps=steps, progress=False)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot(h.loss)
-    ax.set(xlim=(0, 60), yscale="log", ylim=(0.01, 100), xlabel="step", ylabel="hinge loss (log scale)")
+    ax.set(xlim=(0, 50), yscale="log", ylim=(1e-3, 100), xlabel="step", ylabel="hinge loss (log scale)")
     ax.set_title(f"lr = {learning_rate:.3g}: final loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.1%}")
     plt.show()
 
@@ -319,7 +319,7 @@ def train_and_draw(learning_rate, steps):
 _ = interact(
     train_and_draw,
     learning_rate=FloatLogSlider(value=0.5, base=10, min=-3, max=1, step=0.1, description="learning rate"),
-    steps=IntSlider(value=40, min=5, max=60, step=5, description="steps"),
+    steps=IntSlider(value=40, min=5, max=50, step=5, description="steps"),
 )
 
 # %% [markdown]
