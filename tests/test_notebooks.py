@@ -278,6 +278,26 @@ def test_lesson_2_steps_through_a_graph_with_reuse_and_backprops_a_2_2_1_net_lik
     assert "backward gave 5.5, central difference gave 7.7499" in text
 
 
+def _cell_text(notebook, marker: str) -> str:
+    """What the code cell whose source contains `marker` printed."""
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and marker in c.source)
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_lesson_2_reads_its_topological_order_as_printed_and_shows_the_table_driven_step(executed):
+    notebook = lesson(executed, "02_")
+    rows = _cell_text(notebook, "made_by = ").splitlines()
+    walk = [re.split(r"\s{2,}", row.strip())[0] for row in reversed(rows)]
+    # the prose: o, n, the sum, then each product just before its two leaves, b at the very end
+    assert walk[:3] == ["o", "n", "x1*w1 + x2*w2"] and walk[-1] == "b"
+    for product in ("x1*w1", "x2*w2"):
+        i = walk.index(product)
+        assert set(walk[i + 1 : i + 3]) == set(product.split("*")), walk
+    # the chain-rule step backward() runs: the table's rule, added into each parent's grad
+    step = _cell_text(notebook, "getsource")
+    assert "primitive.derivative(" in step and "a.grad += da * g" in step
+
+
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
     for prefix in ("01_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
