@@ -49,6 +49,7 @@ ax.plot(xs, [f(3) + 14 * (v - 3) for v in xs], "--", label="tangent at x = 3, sl
 ax.scatter([3], [f(3)], color="black", zorder=3)
 ax.set_ylim(-5, 60)
 ax.set_xlabel("x")
+ax.set_ylabel("f(x)")
 ax.legend()
 plt.show()
 

@@ -57,6 +57,7 @@ ax.plot(points, firsts, label="f'(x)")
 ax.plot(points, seconds, label="f''(x)")
 ax.axhline(0, color="#999999", linewidth=0.8)
 ax.set_xlabel("x")
+ax.set_ylabel("f, f', f'' at x")
 ax.legend()
 plt.show()
 
@@ -125,6 +126,7 @@ def draw_newton(starts):
                 label=f"from {start}: {kind} at {end:.3f}")  # fmt: skip
     ax.set_ylim(-4.5, 4)
     ax.set_xlabel("x")
+    ax.set_ylabel("g(x)")
     ax.legend(fontsize=9, loc="upper center")
     plt.show()
 

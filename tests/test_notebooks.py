@@ -298,6 +298,21 @@ def test_lesson_2_reads_its_topological_order_as_printed_and_shows_the_table_dri
     assert "primitive.derivative(" in step and "a.grad += da * g" in step
 
 
+def test_lesson_6_counts_the_nodes_backward_walks_against_the_lines_compile_writes(executed):
+    text = printed(lesson(executed, "06_"))
+    lines = number(text, r"(\d+) lines of code for a graph of")
+    nodes = number(text, r"lines of code for a graph of (\d+) nodes \(337 parameters, 100 samples\)")
+    # the prose: thousands of nodes for backward(); the repeated piece written once, so fewer lines
+    assert nodes >= 1000 and lines < nodes
+
+
+def test_lesson_8_says_its_accuracy_is_on_the_training_points_and_quotes_it(executed):
+    notebook = lesson(executed, "08_")
+    before, after = re.search(r"History\(40 steps: .*accuracy (\S+)% -> (\S+)%", printed(notebook)).groups()
+    prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert f"from {before}% to {after}% of the 60 points" in " ".join(prose.split())
+
+
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
     for prefix in ("01_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
