@@ -262,3 +262,11 @@ def test_a_softmax_gradient_without_the_onehot_and_a_cross_entropy_that_overflow
     # the overflow is reported as a verdict on the row that causes it, not a traceback from checks_training.py
     assert "✗ cross-entropy: logits [800.0, 0.0], target 1: raised OverflowError: math range error" in out
     assert "m = max(z)" in out
+
+
+def test_the_readme_lists_every_exercise_by_its_file_name():
+    readme = (FOLDER.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exercises", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `([\w]+)`:", section, flags=re.M)
+    assert sorted(listed) == sorted(Path(n).stem for n in NAMES), f"README lists {listed}, solutions are {NAMES}"
+    assert "make exercises" in section, "the README says how a teacher makes the learners' files"
