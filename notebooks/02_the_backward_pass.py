@@ -260,3 +260,7 @@ draw_dot(y, check=True)
 # node the chain rule sends the node's gradient to its inputs, multiplied by the local derivative,
 # and *adds* it there. A picture per step shows the walk, and `gradcheck` compares every rule with a
 # numerical slope.
+#
+# **Exercises:** [exercises/02_backward_pass.ipynb](exercises/02_backward_pass.ipynb): write
+# `build_topo`, the walk and a mini `Value` of your own (and meet the `=` bug), then backpropagate
+# the 2-2-1 net by hand.

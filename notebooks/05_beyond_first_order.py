@@ -207,3 +207,6 @@ if torch is not None:
 # **Takeaways.** With `create_graph=True`, a gradient is a graph of Values, so differentiating it again
 # gives second derivatives: curvature for Newton's method, rows of a Hessian. It is the same chain rule,
 # applied to the graph that the first backward built.
+#
+# **Exercises:** [exercises/05_beyond_first_order.ipynb](exercises/05_beyond_first_order.ipynb): a
+# Hessian-vector product in two walks, and the whole Hessian from three of them.

@@ -20,8 +20,7 @@
 # depends on, and what all this buys in speed.
 
 # %%
-from engine import Value
-from engine import compile, topological_order
+from engine import Value, compile, topological_order
 
 # the lecture's neuron: o = tanh(x1*w1 + x2*w2 + b), every node labelled
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
@@ -227,3 +226,7 @@ print("\n".join(line if len(line) <= 110 else line[:108] + " …" for line in li
 #   depend on data (checked on the first repeated call).
 # - `nn.fit(..., compile=True)` uses it batch by batch: the same history in less time (section 5
 #   prints both runs' seconds; the compiled one includes tracing and compiling, once).
+#
+# **Exercises:**
+# [exercises/06_what_backprop_computes.ipynb](exercises/06_what_backprop_computes.ipynb): write the
+# compiled code of a small function by hand, then diff it against `compile`'s.

@@ -95,5 +95,7 @@ print(history)
 # for that).
 #
 # **Takeaways.** Softmax turns logits into probabilities; cross-entropy is $-\log$ of the right one;
-# together their gradient is $p - \text{onehot}$, which `backward()` reproduces to the last digits. The
-# exercise (`notebooks/solutions/08_softmax.py`) has you write that gradient yourself.
+# together their gradient is $p - \text{onehot}$, which `backward()` reproduces to the last digits.
+#
+# **Exercises:** [exercises/08_softmax.ipynb](exercises/08_softmax.ipynb): the cross-entropy, stable
+# for logits like 800, and its gradient by hand.

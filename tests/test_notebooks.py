@@ -313,6 +313,19 @@ def test_lesson_8_says_its_accuracy_is_on_the_training_points_and_quotes_it(exec
     assert f"from {before}% to {after}% of the 60 points" in " ".join(prose.split())
 
 
+@pytest.mark.parametrize("prefix", ["01_", "02_", "05_", "06_", "07_", "08_"])
+def test_the_lesson_ends_by_pointing_the_learner_to_its_exercises_not_the_solutions(prefix):
+    path = next((p for p in NOTEBOOKS if p.name.startswith(prefix)), None)
+    if path is None:
+        pytest.skip(f"no lesson {prefix}*")
+    last = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"][-1]
+    links = re.findall(r"\]\((exercises/[\w.]+)\)", last)
+    assert links, f"{path.name}'s last cell has no link to its exercises"
+    for link in links:
+        assert (path.parent / link).exists(), f"{path.name} links {link}, which does not exist"
+    assert "solutions/" not in last, "point learners to exercises/, not to the solutions"
+
+
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
     for prefix in ("01_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
