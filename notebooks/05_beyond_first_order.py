@@ -66,7 +66,9 @@ plt.show()
 # ## 2. Newton's method
 #
 # Gradient descent steps $\eta\, g'(x)$ against the slope, with a learning rate $\eta$ chosen by
-# hand. Newton's method uses the curvature to pick the step: near a minimum $g$ looks like a parabola, and the bottom of that parabola is at
+# hand. Newton's method uses the curvature to pick the step: at $x$ it fits the parabola with the
+# same value, slope and curvature as $g$, and jumps to where that parabola is flat (its bottom when
+# $g''(x) > 0$, its top when $g''(x) < 0$):
 #
 # $$x \leftarrow x - \frac{g'(x)}{g''(x)}$$
 #

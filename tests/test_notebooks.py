@@ -296,6 +296,8 @@ def test_lesson_2_reads_its_topological_order_as_printed_and_shows_the_table_dri
     # the chain-rule step backward() runs: the table's rule, added into each parent's grad
     step = _cell_text(notebook, "getsource")
     assert "primitive.derivative(" in step and "a.grad += da * g" in step
+    # section 6's two numbers for the wrong cube rule: the op's own rule 2x² = 4.5 against its slope 3x² = 6.75
+    assert any("rule 4.500, slope 6.750" in svg for svg in pictures(notebook, "image/svg+xml"))
 
 
 def test_lesson_6_counts_the_nodes_backward_walks_against_the_lines_compile_writes(executed):
