@@ -160,9 +160,9 @@ draw_dot(c, step=2)
 # %% [markdown]
 # `backward_widget(root)` plays every step with a slider and a play button (here on the neuron).
 # The player is a self-contained web page in the cell's output: Jupyter shows it once the cell has
-# run, and viewers that keep a notebook's HTML outputs (nbviewer) show it too; a viewer that drops
-# them (GitHub's) shows nothing below, and the three pictures above are the static version of the
-# walk. `backward_animation(root, "walk.html")` writes the same player
+# run, and viewers that keep a notebook's HTML outputs whole (nbviewer) show it too; one that strips
+# frames and scripts from them (GitHub's) shows nothing below, and the three pictures above are the
+# static version of the walk. `backward_animation(root, "walk.html")` writes the same player
 # as one self-contained web page (the command line too:
 # `chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at ... -o walk.html`).
 
