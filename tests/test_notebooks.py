@@ -328,6 +328,22 @@ def test_the_lesson_ends_by_pointing_the_learner_to_its_exercises_not_the_soluti
     assert "solutions/" not in last, "point learners to exercises/, not to the solutions"
 
 
+def test_lesson_5_newton_converges_quadratically_to_the_stationary_points_its_prose_names(executed):
+    numpy = pytest.importorskip("numpy")
+    notebook = lesson(executed, "05_")
+    # "the number of correct digits roughly doubles every step": log10 |g'| about doubles
+    slopes = [abs(float(s)) for s in re.findall(r"g'\(x\) =\s+(\S+)", printed(notebook))]
+    digits = [math.log10(s) for s in slopes[-4:]]
+    assert all(later / earlier >= 1.7 for earlier, later in zip(digits, digits[1:])), digits
+    # the minimum near -1.3 and the maximum near 0.17 the prose names: roots of g'(x) = 4x^3 - 6x + 1
+    prose = " ".join("".join(c.source for c in notebook.cells if c.cell_type == "markdown").replace("#", "").split())
+    deeper = float(re.search(r"a deeper one near \$x = (\S+)\$", prose).group(1))
+    top = float(re.search(r"a maximum near \$x = (\S+)\$", prose).group(1))
+    roots = sorted(r.real for r in numpy.roots([4, 0, -6, 1]))
+    assert deeper == pytest.approx(roots[0], abs=0.01) and 12 * roots[0] ** 2 - 6 > 0
+    assert top == pytest.approx(roots[1], abs=0.01) and 12 * roots[1] ** 2 - 6 < 0
+
+
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
     for prefix in ("01_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
