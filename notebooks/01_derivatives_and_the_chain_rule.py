@@ -49,6 +49,7 @@ ax.plot(xs, [f(3) + 14 * (v - 3) for v in xs], "--", label="tangent at x = 3, sl
 ax.scatter([3], [f(3)], color="black", zorder=3)
 ax.set_ylim(-5, 60)
 ax.set_xlabel("x")
+ax.set_ylabel("f(x)")
 ax.legend()
 plt.show()
 
@@ -263,3 +264,7 @@ print(f"forward mode: {passes} passes for {len(point)} derivatives; reverse mode
 # **Takeaways.** A derivative is a slope; with many inputs each has its own; through a chain of
 # operations, local slopes multiply. `Value` records the chain as you compute, and `backward()`
 # multiplies the slopes for you. Next lesson: *how* `backward()` walks the graph, and why it adds.
+#
+# **Exercises:** [exercises/01_derivatives.ipynb](exercises/01_derivatives.ipynb): differentiate by
+# hand, write the forward and central differences, plot their error against h, and work the neuron's
+# chain rule.

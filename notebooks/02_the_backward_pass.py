@@ -49,8 +49,9 @@ for v in order:
     print(f"{v.label:<14} {made_by}")
 
 # %% [markdown]
-# Read it bottom-up and you have the backward walk: `o` first, then `n`, then the sum, the products,
-# and the leaves last.
+# Read it bottom-up and you have the backward walk: `o` first, then `n`, then the sum, then each
+# product just before its own two leaves (`x2*w2`, then `w2` and `x2`), and `b` at the very end.
+# Every node comes before the nodes it was made from; the leaves are not all last, and need not be.
 #
 # ## 2. The walk by hand
 #
@@ -72,6 +73,21 @@ for v in topological_order(o2):
 
 # %% [markdown]
 # Identical: `backward()` is exactly this loop (plus the seeding, and care for repeated calls).
+# Where does a node's `_backward()` get its local derivative? From chainrule's table of primitives:
+# each op's rule, looked up and multiplied by the node's gradient. This is the step itself, the
+# code `backward()` runs at every node (a leaf has no rule, so it is skipped):
+
+# %%
+import inspect
+
+from engine import value
+
+print(inspect.getsource(value._chain_rule_steps))
+
+# %% [markdown]
+# `_a` and `_b` are the node's operands (`_b` is None for an op of one input), and
+# `primitive.derivative(v.data, ...)` is the op's row in the table, called on the output and the
+# inputs: for tanh, `1 - out * out`. Each share is *added* to a parent's grad (`+=`); section 3 says why.
 #
 # ## 3. Why gradients accumulate
 #
@@ -93,7 +109,8 @@ print(f"c = a*a + a:    dc/da = {a.grad}   (by hand: 2a + 1 = {2 * 3.0 + 1})")
 
 # %% [markdown]
 # If `_backward()` *set* the gradient (`=`) instead of adding, the second use would overwrite the
-# first and `db/da` would come out as 1 — the classic bug in a first autodiff engine.
+# first and `db/da` would come out as 1 — the classic bug in a first autodiff engine. (Lesson 7
+# writes that bug on purpose and shows how `gradcheck` names it; exercise 2 has you meet it.)
 #
 # The same `+=` means gradients also accumulate **across** calls to `backward()` on the leaves (as in
 # PyTorch): reset them with `zero_grad()` before each training step.
@@ -141,9 +158,11 @@ draw_dot(c, step=1)
 draw_dot(c, step=2)
 
 # %% [markdown]
-# In a running notebook, `backward_widget(root)` plays every step with a slider and a play button
-# (here on the neuron). A reader of the saved page sees the pictures above instead:
-# the player needs a live notebook. `backward_animation(root, "walk.html")` writes the same player
+# `backward_widget(root)` plays every step with a slider and a play button (here on the neuron).
+# The player is a self-contained web page in the cell's output: Jupyter shows it once the cell has
+# run, and viewers that keep a notebook's HTML outputs whole (nbviewer) show it too; one that strips
+# frames and scripts from them (GitHub's) shows nothing below, and the three pictures above are the
+# static version of the walk. `backward_animation(root, "walk.html")` writes the same player
 # as one self-contained web page (the command line too:
 # `chainrule draw "tanh(x1*w1 + x2*w2 + b)" --at ... -o walk.html`).
 
@@ -241,3 +260,7 @@ draw_dot(y, check=True)
 # node the chain rule sends the node's gradient to its inputs, multiplied by the local derivative,
 # and *adds* it there. A picture per step shows the walk, and `gradcheck` compares every rule with a
 # numerical slope.
+#
+# **Exercises:** [exercises/02_backward_pass.ipynb](exercises/02_backward_pass.ipynb): write
+# `build_topo`, the walk and a mini `Value` of your own (and meet the `=` bug), then backpropagate
+# the 2-2-1 net by hand.

@@ -57,6 +57,7 @@ ax.plot(points, firsts, label="f'(x)")
 ax.plot(points, seconds, label="f''(x)")
 ax.axhline(0, color="#999999", linewidth=0.8)
 ax.set_xlabel("x")
+ax.set_ylabel("f, f', f'' at x")
 ax.legend()
 plt.show()
 
@@ -65,7 +66,9 @@ plt.show()
 # ## 2. Newton's method
 #
 # Gradient descent steps $\eta\, g'(x)$ against the slope, with a learning rate $\eta$ chosen by
-# hand. Newton's method uses the curvature to pick the step: near a minimum $g$ looks like a parabola, and the bottom of that parabola is at
+# hand. Newton's method uses the curvature to pick the step: at $x$ it fits the parabola with the
+# same value, slope and curvature as $g$, and jumps to where that parabola is flat (its bottom when
+# $g''(x) > 0$, its top when $g''(x) < 0$):
 #
 # $$x \leftarrow x - \frac{g'(x)}{g''(x)}$$
 #
@@ -125,6 +128,7 @@ def draw_newton(starts):
                 label=f"from {start}: {kind} at {end:.3f}")  # fmt: skip
     ax.set_ylim(-4.5, 4)
     ax.set_xlabel("x")
+    ax.set_ylabel("g(x)")
     ax.legend(fontsize=9, loc="upper center")
     plt.show()
 
@@ -205,3 +209,6 @@ if torch is not None:
 # **Takeaways.** With `create_graph=True`, a gradient is a graph of Values, so differentiating it again
 # gives second derivatives: curvature for Newton's method, rows of a Hessian. It is the same chain rule,
 # applied to the graph that the first backward built.
+#
+# **Exercises:** [exercises/05_beyond_first_order.ipynb](exercises/05_beyond_first_order.ipynb): a
+# Hessian-vector product in two walks, and the whole Hessian from three of them.

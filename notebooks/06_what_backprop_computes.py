@@ -20,8 +20,7 @@
 # depends on, and what all this buys in speed.
 
 # %%
-from engine import Value
-from engine import compile
+from engine import Value, compile, topological_order
 
 # the lecture's neuron: o = tanh(x1*w1 + x2*w2 + b), every node labelled
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
@@ -174,10 +173,11 @@ except ValueError as error:
 # %% [markdown]
 # ## 5. What it buys
 #
-# Each `backward()` builds and walks tens of thousands of Python objects for a small network on a
-# batch; the compiled code is a few thousand lines of float arithmetic. And when the same piece of
-# graph repeats (the model run on each sample of the batch), the compiler notices that it repeats
-# with the same shape and writes it once, as the body of a loop over the samples.
+# Each `backward()` builds a Python object per node of the graph and walks them all, thousands for a
+# small network on a batch; the compiled code does the same arithmetic on plain floats, making no
+# nodes at all. And when the same piece of graph repeats (the model run on each sample of the batch),
+# the compiler notices that it repeats with the same shape and writes it once, as the body of a loop
+# over the samples.
 #
 # Training micrograd's two-moons network with and without it (same seed, so the same numbers):
 
@@ -210,7 +210,8 @@ model = nn.MLP(2, [16, 16, 1])
 batch_loss = compile(lambda xs: sum(model(x) for x in xs))
 batch_loss(X)
 lines = batch_loss.source.splitlines()
-print(len(lines), "lines for a graph of", sum(1 for _ in model.parameters()), "parameters and 100 samples\n")
+nodes = len(topological_order(sum(model(x) for x in X)))  # the graph backward() would build and walk
+print(f"{len(lines)} lines of code for a graph of {nodes} nodes ({len(model.parameters())} parameters, 100 samples)\n")
 start = next(i for i, line in enumerate(lines) if "def pieces_forward" in line)
 print("\n".join(line if len(line) <= 110 else line[:108] + " …" for line in lines[start - 2 : start + 8]))
 
@@ -223,4 +224,9 @@ print("\n".join(line if len(line) <= 110 else line[:108] + " …" for line in li
 #   primitive's own forward and derivative rules, so the numbers are `backward()`'s.
 # - Kinks stay correct because their conditions are in the code; the graph's *shape* must not
 #   depend on data (checked on the first repeated call).
-# - `nn.fit(..., compile=True)` uses it batch by batch: same history, several times faster.
+# - `nn.fit(..., compile=True)` uses it batch by batch: the same history in less time (section 5
+#   prints both runs' seconds; the compiled one includes tracing and compiling, once).
+#
+# **Exercises:**
+# [exercises/06_what_backprop_computes.ipynb](exercises/06_what_backprop_computes.ipynb): write the
+# compiled code of a small function by hand, then diff it against `compile`'s.

@@ -312,3 +312,7 @@ picture
 #
 # The closure is the clearest way to *see* the chain rule: each op's step is three lines you wrote.
 # The primitive is the way to *keep* an op: one rule, every tool.
+#
+# **Exercises:** [exercises/07_write_your_own_op.ipynb](exercises/07_write_your_own_op.ipynb):
+# `sigmoid` the micrograd way, `log1p` with `@primitive`, and `*` with the bug that hides in
+# `a * a`.

@@ -11,6 +11,9 @@ code: none is vacuous). The committed exercises must be what strip.py makes from
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,9 +63,11 @@ def _errors(cell) -> list[str]:
     return [o["ename"] for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def test_there_are_exercises_for_lessons_1_2_5_6_and_7():
-    for prefix in ("01_", "02_", "05_", "06_", "07_"):
-        assert any(name.startswith(prefix) for name in NAMES), f"no solutions/{prefix}*.py in {NAMES}"
+def test_every_lesson_has_exercises():
+    lessons = sorted(p.name[:3] for p in FOLDER.glob("[0-9][0-9]_*.ipynb"))
+    assert len(lessons) >= 8, f"expected the eight lessons in notebooks/, found {lessons}"
+    for prefix in lessons:
+        assert any(name.startswith(prefix) for name in NAMES), f"lesson {prefix}* has no solutions/{prefix}*.py"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -159,3 +164,111 @@ def test_the_examples_in_strip_and_checks_docstrings_hold():
 def test_making_the_learners_notebook_twice_gives_the_same_file():
     text = "# %% [markdown]\n# Task\n\n# %%\nx = 1\n"
     assert strip.as_notebook(text) == strip.as_notebook(text)  # no random cell ids: no churn in git
+
+
+# --- a wrong answer makes its check fail, saying what is wrong -----------------------------------
+
+
+def _printed_with(name: str, wrong: dict[str, str], monkeypatch, capsys) -> str:
+    """What solutions/NAME prints when run cell by cell in this process with a learner's mistakes:
+    each key of `wrong` (a piece of the teacher's solution) replaced by its value."""
+    source = (FOLDER / "solutions" / name).read_text(encoding="utf-8")
+    for right, mistake in wrong.items():
+        assert source.count(right) == 1, f"solutions/{name} no longer holds the piece this test replaces:\n{right}"
+        source = source.replace(right, mistake)
+    monkeypatch.syspath_prepend(str(FOLDER / "solutions"))  # the check cells import checks.py from there
+    namespace: dict = {"__name__": "__main__"}
+    try:
+        for cell in jupytext.reads(source, fmt="py:percent").cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, f"solutions/{name}", "exec"), namespace)
+    finally:
+        for module in ("checks", "checks_training"):
+            sys.modules.pop(module, None)
+    return capsys.readouterr().out
+
+
+_BUILD_TOPO = """    order, visited = [], set()
+
+    def visit(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                visit(child)
+            order.append(v)
+"""
+
+
+@pytest.mark.parametrize(
+    ("mistake", "said"),
+    [
+        # no visited set: a node used twice (a in a * a + a) is appended twice
+        (
+            "    order = []\n\n    def visit(v):\n        for child in v._prev:\n            visit(child)\n"
+            "        order.append(v)\n",
+            "a node appears twice",
+        ),
+        # the node appended before its inputs: the order the walk needs, upside down
+        (
+            "    order, visited = [], set()\n\n    def visit(v):\n        if v not in visited:\n"
+            "            visited.add(v)\n            order.append(v)\n            for child in v._prev:\n"
+            "                visit(child)\n",
+            "comes before its input",
+        ),
+    ],
+    ids=["appended-twice", "node-before-its-inputs"],
+)
+def test_a_wrong_build_topo_fails_its_check_naming_the_fault_and_the_fix(mistake, said, monkeypatch, capsys):
+    out = _printed_with("02_backward_pass.py", {_BUILD_TOPO: mistake}, monkeypatch, capsys)
+    lines = out.splitlines()
+    verdict = next(line for line in lines if line.startswith(("✓ build_topo", "✗ build_topo")))
+    assert verdict.startswith("✗ build_topo:") and said in verdict, verdict
+    hint = next(line for line in lines[lines.index(verdict) :] if line.startswith("  hint:"))
+    assert "visit a node's inputs (v._prev) before you append the node itself" in hint and "visited" in hint
+
+
+def test_a_mini_value_that_sets_grads_instead_of_adding_fails_its_check_at_b_equals_a_plus_a(monkeypatch, capsys):
+    right = "            self.grad += out.grad  # d(a + b)/da = 1\n            other.grad += out.grad\n"
+    mistake = "            self.grad = out.grad  # the classic bug: = for +=\n            other.grad = out.grad\n"
+    out = _printed_with("02_backward_pass.py", {right: mistake}, monkeypatch, capsys)
+    assert "✓ Mini" not in out
+    # b = a + a at a = 3: the second share overwrites the first, so db/da = 1 where 2 is right
+    assert re.search(r"^✗ Mini: b = a \+ a: leaf 0's grad is 1(\.0+)?, expected 2(\.0+)?$", out, flags=re.M), out
+    assert "ADD to its inputs' grads (+=), not set them (=)" in out
+
+
+def test_a_softmax_gradient_without_the_onehot_and_a_cross_entropy_that_overflows_fail_their_checks(
+    monkeypatch, capsys
+):
+    wrong = {
+        # the learner forgot to subtract the one-hot answer: p alone
+        "    return [e / total - (1.0 if j == target else 0.0) for j, e in enumerate(exps)]\n": (
+            "    return [e / total for e in exps]\n"
+        ),
+        # the naive loss: exp(800) overflows
+        "    m = max(logits)\n    log_sum_exp = m + math.log(math.fsum(math.exp(z - m) for z in logits))\n": (
+            "    log_sum_exp = math.log(math.fsum(math.exp(z) for z in logits))\n"
+        ),
+    }
+    out = _printed_with("08_softmax.py", wrong, monkeypatch, capsys)
+    assert "✓" not in out
+    # the by-hand oracle for the first row: p = softmax(2, 1, -1), the right gradient p - [1, 0, 0]
+    exps = [math.exp(z) for z in (2.0, 1.0, -1.0)]
+    p = [e / sum(exps) for e in exps]
+    assert re.search(
+        rf"✗ softmax-cross-entropy gradient: logits \[2\.0, 1\.0, -1\.0\], target 0: got \[{p[0]:.4f}, .*"
+        rf"backward gives \[{p[0] - 1:.4f}, ",
+        out,
+    ), out
+    assert "p[target] -= 1" in out
+    # the overflow is reported as a verdict on the row that causes it, not a traceback from checks_training.py
+    assert "✗ cross-entropy: logits [800.0, 0.0], target 1: raised OverflowError: math range error" in out
+    assert "m = max(z)" in out
+
+
+def test_the_readme_lists_every_exercise_by_its_file_name():
+    readme = (FOLDER.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exercises", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `([\w]+)`:", section, flags=re.M)
+    assert sorted(listed) == sorted(Path(n).stem for n in NAMES), f"README lists {listed}, solutions are {NAMES}"
+    assert "make exercises" in section, "the README says how a teacher makes the learners' files"

@@ -329,6 +329,72 @@ def test_lesson_2_steps_through_a_graph_with_reuse_and_backprops_a_2_2_1_net_lik
     assert "backward gave 5.5, central difference gave 7.7499" in text
 
 
+def _cell_text(notebook, marker: str) -> str:
+    """What the code cell whose source contains `marker` printed."""
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and marker in c.source)
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_lesson_2_reads_its_topological_order_as_printed_and_shows_the_table_driven_step(executed):
+    notebook = lesson(executed, "02_")
+    rows = _cell_text(notebook, "made_by = ").splitlines()
+    walk = [re.split(r"\s{2,}", row.strip())[0] for row in reversed(rows)]
+    # the prose: o, n, the sum, then each product just before its two leaves, b at the very end
+    assert walk[:3] == ["o", "n", "x1*w1 + x2*w2"] and walk[-1] == "b"
+    for product in ("x1*w1", "x2*w2"):
+        i = walk.index(product)
+        assert set(walk[i + 1 : i + 3]) == set(product.split("*")), walk
+    # the chain-rule step backward() runs: the table's rule, added into each parent's grad
+    step = _cell_text(notebook, "getsource")
+    assert "primitive.derivative(" in step and "a.grad += da * g" in step
+    # section 6's two numbers for the wrong cube rule: the op's own rule 2x² = 4.5 against its slope 3x² = 6.75
+    assert any("rule 4.500, slope 6.750" in svg for svg in pictures(notebook, "image/svg+xml"))
+
+
+def test_lesson_6_counts_the_nodes_backward_walks_against_the_lines_compile_writes(executed):
+    text = printed(lesson(executed, "06_"))
+    lines = number(text, r"(\d+) lines of code for a graph of")
+    nodes = number(text, r"lines of code for a graph of (\d+) nodes \(337 parameters, 100 samples\)")
+    # the prose: thousands of nodes for backward(); the repeated piece written once, so fewer lines
+    assert nodes >= 1000 and lines < nodes
+
+
+def test_lesson_8_says_its_accuracy_is_on_the_training_points_and_quotes_it(executed):
+    notebook = lesson(executed, "08_")
+    before, after = re.search(r"History\(40 steps: .*accuracy (\S+)% -> (\S+)%", printed(notebook)).groups()
+    prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert f"from {before}% to {after}% of the 60 points" in " ".join(prose.split())
+
+
+@pytest.mark.parametrize("prefix", ["01_", "02_", "05_", "06_", "07_", "08_"])
+def test_the_lesson_ends_by_pointing_the_learner_to_its_exercises_not_the_solutions(prefix):
+    path = next((p for p in NOTEBOOKS if p.name.startswith(prefix)), None)
+    if path is None:
+        pytest.skip(f"no lesson {prefix}*")
+    last = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"][-1]
+    links = re.findall(r"\]\((exercises/[\w.]+)\)", last)
+    assert links, f"{path.name}'s last cell has no link to its exercises"
+    for link in links:
+        assert (path.parent / link).exists(), f"{path.name} links {link}, which does not exist"
+    assert "solutions/" not in last, "point learners to exercises/, not to the solutions"
+
+
+def test_lesson_5_newton_converges_quadratically_to_the_stationary_points_its_prose_names(executed):
+    numpy = pytest.importorskip("numpy")
+    notebook = lesson(executed, "05_")
+    # "the number of correct digits roughly doubles every step": log10 |g'| about doubles
+    slopes = [abs(float(s)) for s in re.findall(r"g'\(x\) =\s+(\S+)", printed(notebook))]
+    digits = [math.log10(s) for s in slopes[-4:]]
+    assert all(later / earlier >= 1.7 for earlier, later in zip(digits, digits[1:])), digits
+    # the minimum near -1.3 and the maximum near 0.17 the prose names: roots of g'(x) = 4x^3 - 6x + 1
+    prose = " ".join("".join(c.source for c in notebook.cells if c.cell_type == "markdown").replace("#", "").split())
+    deeper = float(re.search(r"a deeper one near \$x = (\S+)\$", prose).group(1))
+    top = float(re.search(r"a maximum near \$x = (\S+)\$", prose).group(1))
+    roots = sorted(r.real for r in numpy.roots([4, 0, -6, 1]))
+    assert deeper == pytest.approx(roots[0], abs=0.01) and 12 * roots[0] ** 2 - 6 > 0
+    assert top == pytest.approx(roots[1], abs=0.01) and 12 * roots[1] ** 2 - 6 < 0
+
+
 def test_lessons_with_sliders_also_show_a_static_picture_before_them(executed):
     for prefix in ("01_", "03_", "04_", "05_"):
         cells = [c for c in lesson(executed, prefix).cells if c.cell_type == "code"]
