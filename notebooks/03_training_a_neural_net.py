@@ -355,3 +355,7 @@ plt.show()
 # Minibatches trade a noisier step for a cheaper one. The learning rate sets the size of each step —
 # too small crawls, too large kills the ReLUs — and optimizers like Adam adapt the step to each
 # weight. From the shell: `chainrule train --dataset moons --plot moons.png`.
+#
+# **Exercises:** [exercises/03_training_loop.ipynb](exercises/03_training_loop.ipynb): the moons loop
+# written without `fit` (minibatch SGD, L2 regularisation, a learning-rate schedule), then a
+# held-out split and its accuracy.

@@ -481,3 +481,7 @@ with detect_anomaly():
 # verdict `print(history)` gives), cap the damage with gradient clipping, and find the first `nan`
 # with `detect_anomaly`.
 # From the shell: `chainrule gradflow --activation sigmoid -o flow.svg`, then `--activation relu --init he`.
+#
+# **Exercises:**
+# [exercises/04_initialisation_and_clipping.ipynb](exercises/04_initialisation_and_clipping.ipynb):
+# predict each layer's gain from Var(w) before measuring it, and write `clip_grad_norm` by hand.
