@@ -880,6 +880,25 @@ def test_the_lecture_neuron_reads_at_10_px_in_a_readme_column(lecture_neuron, st
     assert _smallest_text_px(svg) >= 10, f"{_width(svg):.0f} pt wide"
 
 
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_the_legend_is_drawn_beside_the_output_not_above_the_graph(rankdir):
+    # in the first rank it would sit beside the widest row of boxes and widen the drawing
+    svg = render(draw_dot(_scoped_sum(1.0), color_by="grad", max_nodes=20, rankdir=rankdir))
+    output = max(groups(svg, "value"), key=lambda g: int(title(g)[1:]))  # n<i>: the root is last in the walk
+    legend, output = center(groups(svg, "legend")[0]), center(output)
+    along = 1 if rankdir == "TB" else 0  # the axis the ranks follow each other on
+    assert legend[along] == pytest.approx(output[along], abs=2)
+
+
+@needs_dot
+def test_the_direction_picked_is_the_narrower_for_a_whole_mlp_sample():
+    # one moons sample through MLP(2, [3, 3, 1]) drawn whole: neither way fits, the narrower is chosen
+    loss = moons_loss(n_samples=1, sizes=(2, 3, 3, 1))
+    lr, tb = (_width(render(draw_dot(loss, rankdir=r, max_nodes=10_000))) for r in ("LR", "TB"))
+    assert _width(render(draw_dot(loss, max_nodes=10_000))) == min(lr, tb)
+
+
 def _wide_product():
     # two leaves whose boxes side by side are wider than a shrunk README column can keep legible
     a, b = Value(2.0, label="a" * 45), Value(-3.0, label="b" * 45)

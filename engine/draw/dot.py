@@ -238,7 +238,7 @@ def draw_dot(
     if dot.graph_attr["rankdir"] == "TB":
         # a rank too wide to stay legible shrunk to a README column stacks its leaves above it (size.py)
         for leaf, below in wrap_rows(sizes, edges_of(edges.body), beside=beside):
-            dot.edge(leaf, below, style="invis", weight="0")
+            dot.edge(leaf, below, style="invis")
     if beside is not None:
         # in the last rank, not the first: beside the output, it widens no row of the graph
         dot.body.append(f"\t{{rank=same; {root_box}; legend}}\n")

@@ -7,11 +7,11 @@ widest rank instead. `pick_rankdir` estimates both from the boxes' sizes and the
 `dot` ranks nodes (each one rank after its inputs; a leaf just before the node that uses it), and
 keeps left to right whenever that fits.
 
-Top to bottom, one rank can still be wider than a screen: the four inputs and weights of the
-lecture's neuron side by side, or micrograd's loss, whose last `+` adds two products of a
-constant and a sum. `wrap_rows` stacks such a rank: the leaves in it (inputs, weights,
-constants, which nothing computes) move up into rows of their own above it, each row as wide as a
-screen allows, tied there by invisible edges; the values computed in the rank stay where they are.
+Top to bottom, one rank can still be too wide to read shrunk to a README column: the inputs and
+weights of a neuron side by side, or micrograd's loss, whose last `+` adds two products of a
+constant and a sum. `wrap_rows` narrows such a rank: a leaf in it (an input, a weight, a
+constant: nothing computes it) that feeds the same op as another box of the rank moves just above
+that box, tied there by an invisible edge, so the op's operands stand in a column, not a row.
 
 Text widths are estimates (Helvetica's average character, Courier's exact 0.6 em): the aim is
 to tell a 600 pt drawing from a 1,300 pt one, not to predict Graphviz to the point.
@@ -96,43 +96,46 @@ def wrap_rows(
     width: float = LEGIBLE_WIDTH,
     beside: tuple[str, str] | None = None,
 ) -> list[tuple[str, str]]:
-    """Invisible edges (leaf, box below it) that stack, top to bottom, each rank wider than `width`.
+    """Invisible edges (leaf, box below it) that narrow, top to bottom, each rank wider than `width`.
 
-    A leaf of such a rank (a value box `n..` that no edge enters) moves into the lowest row above
-    it that has room, a new row on top if none has; each row is a rank of its own, tied to the row
-    below by an edge from each of its leaves to that row's first box.
+    In such a rank, a leaf (a value box `n..` that no edge enters) that feeds the same op as another
+    box of the rank is drawn just above that box, one leaf after another (the walk's last first: in
+    micrograd's loss, the L2 penalty's coefficient before the mean's) until the rank fits: the op's
+    operands stand in a column instead of a row, and the edges stay as short as they were.
 
     >>> sizes = {"n0": (600, 20), "n1": (600, 20), "o2": (25, 25)}
     >>> wrap_rows(sizes, [("n0", "o2"), ("n1", "o2")])
     [('n1', 'n0')]
     """
     ranks = _ranks(list(sizes), edges, beside)
-    fed = {b for _, b in edges}
+    inputs: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}
+    for a, b in edges:
+        inputs.setdefault(b, []).append(a)
+        uses.setdefault(a, []).append(b)
     by_rank: dict[int, list[str]] = {}
     for name, r in ranks.items():
         by_rank.setdefault(r, []).append(name)
     extra = []
-    for r in sorted(by_rank):
-        names = by_rank[r]
-        if _span(sizes, names) <= width:
-            continue
-        leaves = [n for n in names if n not in fed and n[:1] == "n" and n[1:].isdigit()]
-        rows = [[n for n in names if n not in leaves]]  # rows[j]: the boxes j ranks above rank r
-        for leaf in leaves:
-            # a row above shares its rank with what is drawn there already
-            fits = [j for j, row in enumerate(rows) if _span(sizes, [*row, *_already(by_rank, r, j), leaf]) <= width]
-            if fits or not rows[-1]:
-                rows[fits[0] if fits else -1].append(leaf)
-            else:
-                rows.append([leaf])
-        for below, row in zip(rows, rows[1:]):
-            extra += [(leaf, below[0]) for leaf in row]
+    for r, names in sorted(by_rank.items()):
+        span = _span(sizes, names)
+        stacked: set[str] = set()  # boxes already in a column
+        for leaf in reversed(names):
+            if span <= width:
+                break
+            if leaf in inputs or leaf in stacked or not (leaf[:1] == "n" and leaf[1:].isdigit()):
+                continue
+            partners = [
+                n
+                for op in uses.get(leaf, [])[:1]
+                for n in inputs[op]
+                if n != leaf and ranks[n] == r and n not in stacked
+            ]
+            if partners:
+                extra.append((leaf, partners[0]))
+                stacked |= {leaf, partners[0]}
+                span -= sizes[leaf][0] + _NODESEP  # the leaf moves up a rank
     return extra
-
-
-def _already(by_rank: dict[int, list[str]], r: int, j: int) -> list[str]:
-    # the boxes in the rank j rows above rank r before any leaf moved there (row 0: rank r itself)
-    return by_rank.get(r - j, []) if j else []
 
 
 def _span(sizes: dict[str, tuple[float, float]], names: list[str]) -> float:
