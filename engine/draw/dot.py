@@ -469,7 +469,7 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         sub = graphviz.Digraph(name=f"cluster_{len(graphs)}")
         title = dot_text((indexed or holding or [key])[-1])
         sub.attr(label=title, style="rounded", color="#9e9e9e", fontcolor="#616161")
-        sub.attr(fontsize="12", labeljust="l")
+        sub.attr(fontname="Helvetica", fontsize="12", labeljust="l")
         for p in paths:
             for name, attrs in place.get(p, []):
                 sub.node(name, **attrs)
