@@ -909,12 +909,12 @@ def _wide_product():
 
 
 @needs_dot
-def test_a_rank_too_wide_top_to_bottom_stacks_its_leaves_in_rows():
+def test_a_rank_too_wide_top_to_bottom_stacks_a_leaf_above_the_other_operand_of_its_op():
     svg = render(draw_dot(_wide_product(), rankdir="TB"))
     a, b = (center(box_with(svg, name * 45)) for name in "ab")
-    assert a[1] != b[1]  # one above the other, not side by side
+    assert a[1] != b[1]  # one above the other, not side by side (which is 1,148 pt wide)
     assert _smallest_text_px(svg) >= 10
-    # left to right the two leaves are a column already: nothing to stack, both one rank before c
+    # left to right a rank is a column: nothing is stacked, both leaves stay one rank before c
     lr = render(draw_dot(_wide_product(), rankdir="LR"))
     a, b = (center(box_with(lr, name * 45)) for name in "ab")
     assert a[0] == pytest.approx(b[0])
