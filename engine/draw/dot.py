@@ -236,7 +236,7 @@ def draw_dot(
     _emit_clusters(dot, place)
     dot.body.extend(edges.body)
     if dot.graph_attr["rankdir"] == "TB":
-        # a rank too wide to stay legible shrunk to a README column stacks its leaves above it (size.py)
+        # a rank wider than a screen stacks a leaf above its op's other operand (size.py)
         for leaf, below in wrap_rows(sizes, edges_of(edges.body), beside=beside):
             dot.edge(leaf, below, style="invis")
     if beside is not None:

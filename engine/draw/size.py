@@ -7,8 +7,8 @@ widest rank instead. `pick_rankdir` estimates both from the boxes' sizes and the
 `dot` ranks nodes (each one rank after its inputs; a leaf just before the node that uses it), and
 keeps left to right whenever that fits.
 
-Top to bottom, one rank can still be too wide to read shrunk to a README column: the inputs and
-weights of a neuron side by side, or micrograd's loss, whose last `+` adds two products of a
+Top to bottom, one rank can still be wider than the screen: the inputs and weights of the
+lecture's neuron side by side, or micrograd's loss, whose last `+` adds two products of a
 constant and a sum. `wrap_rows` narrows such a rank: a leaf in it (an input, a weight, a
 constant: nothing computes it) that feeds the same op as another box of the rank moves just above
 that box, tied there by an invisible edge, so the op's operands stand in a column, not a row.
@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SCREEN_WIDTH", "LEGIBLE_WIDTH", "pick_rankdir", "drawing_size", "wrap_rows"]
+__all__ = ["SCREEN_WIDTH", "pick_rankdir", "drawing_size", "wrap_rows"]
 
 SCREEN_WIDTH = 620.0  # pt: a README column (~830 px) at full size; wider drawings are shrunk to fit
-# pt: the widest drawing whose 12 pt text still reads 10 px tall shrunk to that column (12 x 830 / 10)
-LEGIBLE_WIDTH = 996.0
 
 _RANKSEP, _NODESEP, _MARGIN = 25.0, 18.0, 16.0  # pt, as draw_dot sets them (0.35 in, 0.25 in) plus edges
 _EDGE = re.compile(r"^\t(\w+) -> (\w+)")
@@ -93,7 +91,7 @@ def edges_of(body: list[str]) -> list[tuple[str, str]]:
 def wrap_rows(
     sizes: dict[str, tuple[float, float]],
     edges: list[tuple[str, str]],
-    width: float = LEGIBLE_WIDTH,
+    width: float = SCREEN_WIDTH,
     beside: tuple[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """Invisible edges (leaf, box below it) that narrow, top to bottom, each rank wider than `width`.
