@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, cast, overload
 
 from engine.checks import real_number
+from engine.format import format_number
 from engine.modes import _complain_if_not_finite, _mode, _without_forward_checks, enable_grad, no_grad
 from engine.operators import _data
 from engine.ops import Primitive, UserOp, chain_rule, closure_derivatives, local_derivatives, powers, registered
@@ -223,8 +224,9 @@ def closure_problems(node: Value) -> list[str]:
             )
         elif expected is not None and not _close(once[j], expected[j]):
             problems.append(
-                f"op {op!r}: its _backward gives d out / d input {j} = {once[j]:.6g}, "
-                f"the table's rule for {op} gives {expected[j]:.6g}"
+                # six digits: the two differ by more than _close's 1e-6, which four could hide
+                f"op {op!r}: its _backward gives d out / d input {j} = {format_number(once[j], digits=6)}, "
+                f"the table's rule for {op} gives {format_number(expected[j], digits=6)}"
             )
     return problems
 

@@ -840,6 +840,86 @@ def _width(svg: ET.Element) -> float:
     return float(svg.get("width").removesuffix("pt"))
 
 
+README_COLUMN = 830  # px: what GitHub gives a README's images
+
+
+def _smallest_text_px(svg: ET.Element, column: float = README_COLUMN) -> float:
+    """How tall the smallest text is, in screen px, with the picture shown at most `column` px wide.
+
+    An SVG is `width` pt (4/3 px each) at full size; wider than the column it is shrunk to it.
+    Its text sizes are in the units of its viewBox.
+    """
+    shown = min(_width(svg) * 4 / 3, column)
+    view_width = float(svg.get("viewBox").split()[2])
+    sizes = [float(t.get("font-size")) for t in svg.iter(f"{SVG}text") if t.get("font-size")]
+    return min(sizes) * shown / view_width
+
+
+def test_the_smallest_text_is_measured_as_a_reader_sees_it():
+    # independent arithmetic: 12 pt text in a 996 pt drawing shrunk to 830 px is 12 * 830 / 996 = 10 px;
+    # a 300 pt drawing is shown at its own size, 400 px, so 12 pt text is 16 px
+    wide = ET.fromstring(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="996pt" viewBox="0 0 996 50">'
+        '<text font-size="12.00">a</text><text font-size="14.00">b</text></svg>'
+    )
+    narrow = ET.fromstring(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="300pt" viewBox="0 0 300 50">'
+        '<text font-size="12.00">a</text></svg>'
+    )
+    assert _smallest_text_px(wide) == pytest.approx(10.0) and _smallest_text_px(narrow) == pytest.approx(16.0)
+
+
+@needs_dot
+@pytest.mark.parametrize("step", [None, 0, 3, 5])
+def test_the_lecture_neuron_reads_at_10_px_in_a_readme_column(lecture_neuron, step):
+    # `make demo`'s out/neuron.svg and the README's step picture: every text at least 10 px at 830 px
+    o, _ = lecture_neuron()
+    if step is None:
+        o.backward()
+    svg = render(draw_dot(o, step=step))
+    assert _smallest_text_px(svg) >= 10, f"{_width(svg):.0f} pt wide"
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_the_legend_is_drawn_beside_the_output_not_above_the_graph(rankdir):
+    # in the first rank it would sit beside the widest row of boxes and widen the drawing
+    svg = render(draw_dot(_scoped_sum(1.0), color_by="grad", max_nodes=20, rankdir=rankdir))
+    output = max(groups(svg, "value"), key=lambda g: int(title(g)[1:]))  # n<i>: the root is last in the walk
+    legend, output = center(groups(svg, "legend")[0]), center(output)
+    along = 1 if rankdir == "TB" else 0  # the axis the ranks follow each other on
+    assert legend[along] == pytest.approx(output[along], abs=2)
+
+
+@needs_dot
+def test_the_direction_picked_is_the_narrower_for_a_whole_mlp_sample():
+    # one moons sample through MLP(2, [3, 3, 1]) drawn whole: neither way fits, the narrower is chosen
+    loss = moons_loss(n_samples=1, sizes=(2, 3, 3, 1))
+    lr, tb = (_width(render(draw_dot(loss, rankdir=r, max_nodes=10_000))) for r in ("LR", "TB"))
+    assert _width(render(draw_dot(loss, max_nodes=10_000))) == min(lr, tb)
+
+
+def _wide_product():
+    # two leaves whose boxes side by side are wider than a shrunk README column can keep legible
+    a, b = Value(2.0, label="a" * 45), Value(-3.0, label="b" * 45)
+    c = a * b
+    c.label = "c"
+    c.backward()
+    return c
+
+
+@needs_dot
+def test_a_rank_too_wide_top_to_bottom_stacks_a_leaf_above_the_other_operand_of_its_op():
+    svg = render(draw_dot(_wide_product(), rankdir="TB"))
+    a, b = (center(box_with(svg, name * 45)) for name in "ab")
+    assert a[1] != b[1]  # one above the other, not side by side (which is 1,148 pt wide)
+    assert _smallest_text_px(svg) >= 10
+    # left to right a rank is a column: nothing is stacked, both leaves stay one rank before c
+    lr = render(draw_dot(_wide_product(), rankdir="LR"))
+    a, b = (center(box_with(lr, name * 45)) for name in "ab")
+    assert a[0] == pytest.approx(b[0])
+
+
 @needs_dot
 def test_a_drawing_too_wide_for_a_screen_left_to_right_is_drawn_the_narrower_way(lecture_neuron):
     o, _ = lecture_neuron()
@@ -932,8 +1012,9 @@ def test_the_readme_pictures_render_titled_ordered_and_as_wide_as_a_readme_allow
     svgs = {name: render(make()) for name, make in images.PICTURES.items()}
     titles = {name: svg.find(f"{SVG}g/{SVG}title").text for name, svg in svgs.items()}
     assert titles == {"neuron_step": "o", "demo_loss": "loss", "grad_flow": "gradient flow per layer"}
-    # shrunk to 830 px (620 pt) their 12 pt text stays at least 9 px: no wider than 1,100 pt
-    assert _width(svgs["grad_flow"]) <= 620 and max(_width(svg) for svg in svgs.values()) <= 1100
+    # shown in a README's 830 px column, every text is at least 10 px tall
+    assert _width(svgs["grad_flow"]) <= 620
+    assert {name: _smallest_text_px(svg) >= 10 for name, svg in svgs.items()} == dict.fromkeys(svgs, True)
     demo = svgs["demo_loss"]
     footer = [t for t in texts(demo) if t.startswith("showing")]
     assert len(footer) == 1 and "dashed boxes" in footer[0]
@@ -946,3 +1027,13 @@ def test_the_readme_pictures_render_titled_ordered_and_as_wide_as_a_readme_allow
         inside = [((y, x), texts(g)[0]) for x, y, g in at if x0 <= x <= x1 and y0 <= y <= y1]  # reading order
         singles = [int(t.removeprefix("neurons.")) for _, t in sorted(inside) if t.removeprefix("neurons.").isdigit()]
         assert singles == sorted(singles) and len(singles) >= 5
+
+
+def test_every_committed_docs_picture_reads_at_10_px_in_a_readme_column():
+    # the files the README links to, as committed (python docs/images.py remakes them)
+    from pathlib import Path
+
+    pictures = sorted((Path(__file__).resolve().parent.parent / "docs" / "img").glob("*.svg"))
+    assert {p.stem for p in pictures} >= {"neuron_step", "demo_loss", "grad_flow"}
+    small = {p.name: round(_smallest_text_px(ET.parse(p).getroot()), 1) for p in pictures}
+    assert all(px >= 10 for px in small.values()), f"text px at 830 px: {small}; draw them narrower"

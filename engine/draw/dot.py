@@ -41,7 +41,7 @@ from engine.autodiff import _check_iterable_of_values, mismatches
 from engine.checks import is_integer, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
-from engine.draw.size import pick_rankdir
+from engine.draw.size import edges_of, pick_rankdir, wrap_rows
 from engine.draw.style import (
     CURRENT,
     FED,
@@ -64,7 +64,7 @@ from engine.value import Value
 
 __all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
 
-_BOXES_PER_ROW = 4  # summary boxes side by side in a top-to-bottom drawing before they wrap
+_BOXES_PER_ROW = 3  # summary boxes side by side top to bottom before they wrap (4 made the demo 1,100 pt)
 _TITLE_CHARS = 60  # a longer expression is no title for a browser tab
 _INFIX = {"+": 1, "*": 2, "**": 3}  # ops written between their operands, by how tightly they bind
 _CAPTION_CHARS = 100  # a caption line wraps here: about 600 pt of Helvetica 12, a drawing's width
@@ -228,11 +228,20 @@ def draw_dot(
         # wrapped at word boundaries, so a long caption does not make the drawing wider than the graph
         dot.attr(label=dot_text(*wrapped, "") if len(wrapped) == 1 else dot_text(*wrapped))
         dot.attr(labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    root_box = f"n{len(order) - 1}"
+    beside = ("legend", root_box) if color_by is not None else None  # the legend is drawn beside the root
     if rankdir is None:  # left to right like micrograd where that fits a screen, else top to bottom
         caption_width = max((text_width(line) for line in wrapped), default=0.0)
-        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width, _BOXES_PER_ROW)
+        dot.graph_attr["rankdir"] = pick_rankdir(sizes, edges.body, caption_width, _BOXES_PER_ROW, beside)
     _emit_clusters(dot, place)
     dot.body.extend(edges.body)
+    if dot.graph_attr["rankdir"] == "TB":
+        # a rank wider than a screen stacks a leaf above its op's other operand (size.py)
+        for leaf, below in wrap_rows(sizes, edges_of(edges.body), beside=beside):
+            dot.edge(leaf, below, style="invis")
+    if beside is not None:
+        # in the last rank, not the first: beside the output, it widens no row of the graph
+        dot.body.append(f"\t{{rank=same; {root_box}; legend}}\n")
     if graph.expanded and not plan.complete:
         dot.attr(tooltip=dot_text(_counting_note(graph)))
     return dot
@@ -370,10 +379,10 @@ def _value_nodes(
         op = f"Σ {terms} terms" if op == "+" else f"Π {terms} factors"
     kind = " ".join(["op"] + part)
     attrs = {"label": dot_text(op), "shape": "ellipse", "id": f"o{i}", "class": kind}
-    attrs.update(fontsize="11", margin="0.03")
+    attrs.update(margin="0.03")
     if part_of:
         attrs["tooltip"] = dot_text(f"{op}: part of {part_of} (draw_dot(..., expand=False) draws it as one node)")
-    sizes[f"o{i}"] = (text_width(op, size=11) + 16, 22.0)
+    sizes[f"o{i}"] = (text_width(op) + 16, 22.0)
     if len(op) <= 3:
         attrs.update(shape="circle", width="0.35", fixedsize="true")
         sizes[f"o{i}"] = (25.0, 25.0)
@@ -460,7 +469,7 @@ def _emit_clusters(dot: graphviz.Digraph, place: dict[str, list[tuple[str, dict]
         sub = graphviz.Digraph(name=f"cluster_{len(graphs)}")
         title = dot_text((indexed or holding or [key])[-1])
         sub.attr(label=title, style="rounded", color="#9e9e9e", fontcolor="#616161")
-        sub.attr(fontsize="11", labeljust="l")
+        sub.attr(fontname="Helvetica", fontsize="12", labeljust="l")
         for p in paths:
             for name, attrs in place.get(p, []):
                 sub.node(name, **attrs)

@@ -7,6 +7,12 @@ widest rank instead. `pick_rankdir` estimates both from the boxes' sizes and the
 `dot` ranks nodes (each one rank after its inputs; a leaf just before the node that uses it), and
 keeps left to right whenever that fits.
 
+Top to bottom, one rank can still be wider than the screen: the inputs and weights of the
+lecture's neuron side by side, or micrograd's loss, whose last `+` adds two products of a
+constant and a sum. `wrap_rows` narrows such a rank: a leaf in it (an input, a weight, a
+constant: nothing computes it) that feeds the same op as another box of the rank moves just above
+that box, tied there by an invisible edge, so the op's operands stand in a column, not a row.
+
 Text widths are estimates (Helvetica's average character, Courier's exact 0.6 em): the aim is
 to tell a 600 pt drawing from a 1,300 pt one, not to predict Graphviz to the point.
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SCREEN_WIDTH", "pick_rankdir", "drawing_size"]
+__all__ = ["SCREEN_WIDTH", "pick_rankdir", "drawing_size", "wrap_rows"]
 
 SCREEN_WIDTH = 620.0  # pt: a README column (~830 px) at full size; wider drawings are shrunk to fit
 
@@ -24,17 +30,21 @@ _EDGE = re.compile(r"^\t(\w+) -> (\w+)")
 
 
 def drawing_size(
-    sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]], rankdir: str, boxes_per_row: int = 0
+    sizes: dict[str, tuple[float, float]],
+    edges: list[tuple[str, str]],
+    rankdir: str,
+    boxes_per_row: int = 0,
+    beside: tuple[str, str] | None = None,
 ):
     """(width, height) in points of the drawing of boxes `sizes` (name -> (width, height)) joined by `edges`.
 
     With `boxes_per_row`, summary boxes (named s0, s1, ...) of one rank wrap into rows of that many
-    top to bottom, as draw_dot lays them out.
+    top to bottom, as draw_dot lays them out; `beside` = (box, other): box is drawn in other's rank.
 
     >>> drawing_size({"a": (100, 20), "b": (100, 20)}, [("a", "b")], "LR")
     (241.0, 36.0)
     """
-    ranks = _ranks(list(sizes), edges)
+    ranks = _ranks(list(sizes), edges, beside)
     by_rank: dict[tuple[int, int], list[str]] = {}
     for name, r in ranks.items():
         by_rank.setdefault((r, 0), []).append(name)
@@ -53,21 +63,85 @@ def drawing_size(
 
 
 def pick_rankdir(
-    sizes: dict[str, tuple[float, float]], body: list[str], caption_width: float = 0.0, boxes_per_row: int = 0
+    sizes: dict[str, tuple[float, float]],
+    body: list[str],
+    caption_width: float = 0.0,
+    boxes_per_row: int = 0,
+    beside: tuple[str, str] | None = None,
 ) -> str:
-    """'LR' when the drawing fits SCREEN_WIDTH that way, else the narrower of 'LR' and 'TB'.
+    """'LR' when the drawing fits SCREEN_WIDTH that way, else the narrower of 'LR' and 'TB' (wrapped).
 
-    `body` is a graphviz Digraph's body (its edges are read from it); `boxes_per_row` as for drawing_size.
+    `body` is a graphviz Digraph's body (its edges are read from it); `boxes_per_row` as for
+    drawing_size; `beside` is a box drawn in the rank of another (the legend beside the root).
     """
-    edges = [(m.group(1), m.group(2)) for line in body for m in [_EDGE.match(line)] if m]
-    lr = max(drawing_size(sizes, edges, "LR")[0], caption_width)
+    edges = edges_of(body)
+    lr = max(drawing_size(sizes, edges, "LR", beside=beside)[0], caption_width)
     if lr <= SCREEN_WIDTH:
         return "LR"
-    tb = max(drawing_size(sizes, edges, "TB", boxes_per_row)[0], caption_width)
+    wrapped = edges + wrap_rows(sizes, edges, beside=beside)
+    tb = max(drawing_size(sizes, wrapped, "TB", boxes_per_row, beside)[0], caption_width)
     return "TB" if tb < lr else "LR"
 
 
-def _ranks(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+def edges_of(body: list[str]) -> list[tuple[str, str]]:
+    """The (tail, head) pairs of the edges in a graphviz Digraph's body."""
+    return [(m.group(1), m.group(2)) for line in body for m in [_EDGE.match(line)] if m]
+
+
+def wrap_rows(
+    sizes: dict[str, tuple[float, float]],
+    edges: list[tuple[str, str]],
+    width: float = SCREEN_WIDTH,
+    beside: tuple[str, str] | None = None,
+) -> list[tuple[str, str]]:
+    """Invisible edges (leaf, box below it) that narrow, top to bottom, each rank wider than `width`.
+
+    In such a rank, a leaf (a value box `n..` that no edge enters) that feeds the same op as another
+    box of the rank is drawn just above that box, one leaf after another (the walk's last first: in
+    micrograd's loss, the L2 penalty's coefficient before the mean's) until the rank fits: the op's
+    operands stand in a column instead of a row, and the edges stay as short as they were.
+
+    >>> sizes = {"n0": (600, 20), "n1": (600, 20), "o2": (25, 25)}
+    >>> wrap_rows(sizes, [("n0", "o2"), ("n1", "o2")])
+    [('n1', 'n0')]
+    """
+    ranks = _ranks(list(sizes), edges, beside)
+    inputs: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}
+    for a, b in edges:
+        inputs.setdefault(b, []).append(a)
+        uses.setdefault(a, []).append(b)
+    by_rank: dict[int, list[str]] = {}
+    for name, r in ranks.items():
+        by_rank.setdefault(r, []).append(name)
+    extra = []
+    for r, names in sorted(by_rank.items()):
+        span = _span(sizes, names)
+        stacked: set[str] = set()  # boxes already in a column
+        for leaf in reversed(names):
+            if span <= width:
+                break
+            if leaf in inputs or leaf in stacked or not (leaf[:1] == "n" and leaf[1:].isdigit()):
+                continue
+            partners = [
+                n
+                for op in uses.get(leaf, [])[:1]
+                for n in inputs[op]
+                if n != leaf and ranks[n] == r and n not in stacked
+            ]
+            if partners:
+                extra.append((leaf, partners[0]))
+                stacked |= {leaf, partners[0]}
+                span -= sizes[leaf][0] + _NODESEP  # the leaf moves up a rank
+    return extra
+
+
+def _span(sizes: dict[str, tuple[float, float]], names: list[str]) -> float:
+    # how wide a rank of these boxes is, top to bottom
+    return sum(sizes[n][0] for n in names) + _NODESEP * (len(names) - 1)
+
+
+def _ranks(names: list[str], edges: list[tuple[str, str]], beside: tuple[str, str] | None = None) -> dict[str, int]:
     # longest path from the sources, in topological order (Kahn's algorithm: no recursion); then
     # each source moves down to just before its first consumer, as dot's ranking pulls it
     known = set(names)
@@ -90,4 +164,6 @@ def _ranks(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     for n in sources:
         if heads[n]:
             rank[n] = min(rank[h] for h in heads[n]) - 1
+    if beside is not None and beside[0] in known and beside[1] in known:
+        rank[beside[0]] = rank[beside[1]]
     return rank

@@ -168,12 +168,12 @@ def summary_label(summary, notes: list[str], fill: str = "#f4f4f4", title: str |
 
 def text_width(text: str, *, mono: bool = False, bold: bool = False, size: float = _FONT_SIZE) -> float:
     """About how wide `text` is drawn, in points: Courier exactly 0.6 em a character, Helvetica ~0.55 em."""
-    return len(text) * size * (_CHAR_WIDTH if mono else 0.58 if bold else 0.55)
+    return len(text) * size * (_CHAR_WIDTH if mono else 0.62 if bold else 0.55)
 
 
 def value_box_size(label: str, data_text: str, grad_text: str, steady_chars: int = 0) -> tuple[float, float]:
     """(width, height) in points of value_label's box, to choose a drawing's direction before layout."""
-    cell = 2 * _PAD + 2
+    cell = 2 * _PAD + 6  # padding, borders and the few points Graphviz adds to each cell
     width = text_width(data_text, mono=True) + cell
     width += max(text_width(grad_text, mono=True), steady_chars * _CHAR_WIDTH * _FONT_SIZE + 24) + cell
     if label:

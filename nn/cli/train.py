@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.format import format_number
+from engine.format import format_number, format_seconds
 from nn.cli.files import PLOTS, output_path, require_matplotlib, write_atomically
 from nn.cli.options import MOST_PARAMETERS, MOST_PER_LAYER
 from nn.cli.status import FAILED, OK, REFUSED, Stop
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     right = sum(p == t for p, t in zip(predict(model, X, args.loss, classes), y))
     print(
         f"trained {model.sizes[0]}-{'-'.join(map(str, model.sizes[1:]))} MLP on {args.dataset} "
-        f"({_count(len(X), 'sample')}) for {_count(history.steps, 'step')} in {seconds:.1f} s"
+        f"({_count(len(X), 'sample')}) for {_count(history.steps, 'step')} in {format_seconds(seconds)}"
     )
     # loss and accuracy of the same weights, the final ones (fit's last loss was before its update)
     final_loss = _loss_of(model, X, y, args.loss)
