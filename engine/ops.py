@@ -50,6 +50,8 @@ __all__ = [
     "closure_derivatives",
     "StrongZero",
     "strong_zero",
+    "Factors",
+    "factors",
     "add",
     "mul",
     "power",
@@ -369,6 +371,41 @@ class StrongZero(float):
 strong_zero = StrongZero(0.0)
 
 
+class Factors(float):
+    """A local derivative u·v kept as its two factors, so the gradient is multiplied in between.
+
+    As a float it is u·v; times a gradient g it is (g·u)·v. The slope of 1/x is -(1/x)·(1/x), and
+    for |x| > 1e154 that square underflows to 0: in `a / b` (built as a · b**-1) the gradient that
+    reaches b**-1 is about a, as large as b, and g·(-1/b)·(1/b) is a/b², a number like any other
+    (PyTorch's division computes -g·(a/b)/b for the same reason). `(x*K) / (x*K)` with K = 8.6e228
+    then gives d/dx = 0, not 1/x.
+
+    >>> d = factors(-1e-200, 1e-200); float(d), 1e200 * d
+    (-0.0, -1e-200)
+    """
+
+    __slots__ = ("u", "v")
+    u: float
+    v: float
+
+    def __mul__(self, other: object) -> object:
+        # (a float subclass on the right of `*` is asked first, so `g * d` lands here too)
+        if type(other) is float:
+            return other * self.u * self.v
+        return float(self) * other  # type: ignore[operator]  # a Value gradient, or another number
+
+    __rmul__ = __mul__
+
+
+def factors(u: object, v: object) -> object:
+    """u·v, kept as two factors (`Factors`) when both are floats; the plain product of Values."""
+    if type(u) is float and type(v) is float:
+        product = Factors(u * v)
+        product.u, product.v = u, v
+        return product
+    return u * v  # type: ignore[operator]  # Values under create_graph: the graph of u·v
+
+
 # ---------------------------------------------------------------------------------------
 # Safe float forwards: IEEE-754 results (inf, nan) where Python's math would raise.
 
@@ -450,6 +487,10 @@ def _power_of(k: float) -> Primitive:
     if kf == 0:
         # d x^0/dx = 0 for every x, even 0 and nan, and whatever gradient arrives (as in PyTorch)
         derivative = lambda out, x: strong_zero  # noqa: E731
+    elif kf == -1:
+        # d x^-1/dx = -x^-2 = -(1/x)·(1/x), kept as two factors: the gradient goes in between,
+        # so a / b stays right where 1/b² underflows (|b| > 1e154; see Factors)
+        derivative = lambda out, x: factors(-out, out)  # noqa: E731
     else:
         derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
     return Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1)
