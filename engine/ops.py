@@ -50,8 +50,8 @@ __all__ = [
     "closure_derivatives",
     "StrongZero",
     "strong_zero",
-    "Factors",
-    "factors",
+    "Ratio",
+    "ratio",
     "add",
     "mul",
     "power",
@@ -371,16 +371,17 @@ class StrongZero(float):
 strong_zero = StrongZero(0.0)
 
 
-class Factors(float):
-    """A local derivative u·v kept as its two factors, so the gradient is multiplied in between.
+class Ratio(float):
+    """A local derivative u/v kept as a fraction, so a gradient g is multiplied into it: (g·u)/v.
 
-    As a float it is u·v; times a gradient g it is (g·u)·v. The slope of 1/x is -(1/x)·(1/x), and
-    for |x| > 1e154 that square underflows to 0: in `a / b` (built as a · b**-1) the gradient that
-    reaches b**-1 is about a, as large as b, and g·(-1/b)·(1/b) is a/b², a number like any other
-    (PyTorch's division computes -g·(a/b)/b for the same reason). `(x*K) / (x*K)` with K = 8.6e228
-    then gives d/dx = 0, not 1/x.
+    As a float it is u/v; times a gradient it is (g·u)/v, which is what PyTorch computes and
+    which stays a number where u/v alone does not. The slope of log at x is 1/x: at x = 5e-324
+    that is inf, and inf × an upstream 0 is nan, where g/x is 0. The slope of 1/x is -(1/x)/x:
+    for |x| > 1e154 its square underflows to 0, and `a / b` (built as a · b**-1) reaches b**-1
+    with a gradient the size of a: (g·a·(-1/b))/b is a/b², a number like any other (PyTorch's
+    division computes -g·(a/b)/b). `(x*K) / (x*K)` with K = 8.6e228 then gives d/dx = 0, not 1/x.
 
-    >>> d = factors(-1e-200, 1e-200); float(d), 1e200 * d
+    >>> d = ratio(-1e-200, 1e200); float(d), 1e200 * d
     (-0.0, -1e-200)
     """
 
@@ -391,19 +392,26 @@ class Factors(float):
     def __mul__(self, other: object) -> object:
         # (a float subclass on the right of `*` is asked first, so `g * d` lands here too)
         if type(other) is float:
-            return other * self.u * self.v
-        return float(self) * other  # type: ignore[operator]  # a Value gradient, or another number
+            return _divide(other * self.u, self.v)
+        return float(self) * other  # type: ignore[operator]  # another number
 
     __rmul__ = __mul__
 
 
-def factors(u: object, v: object) -> object:
-    """u·v, kept as two factors (`Factors`) when both are floats; the plain product of Values."""
+def _divide(u: float, v: float) -> float:
+    # IEEE division: x/±0 is ±inf (signed by both), 0/0 and nan/0 are nan; Python would raise
+    if v:
+        return u / v
+    return _nan if u == 0 or u != u else math.copysign(_inf, u) * math.copysign(1.0, v)
+
+
+def ratio(u: object, v: object) -> object:
+    """u/v, kept as a fraction (`Ratio`) when both are floats; the quotient of Values otherwise."""
     if type(u) is float and type(v) is float:
-        product = Factors(u * v)
-        product.u, product.v = u, v
-        return product
-    return u * v  # type: ignore[operator]  # Values under create_graph: the graph of u·v
+        fraction = Ratio(_divide(u, v))
+        fraction.u, fraction.v = u, v
+        return fraction
+    return u / v  # type: ignore[operator]  # Values under create_graph: the graph of u/v
 
 
 # ---------------------------------------------------------------------------------------
@@ -464,7 +472,7 @@ def _softplus(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x  # nan stays nan, as in PyTorch
+    return 0.0 if x < 0.0 else x  # nan stays nan and -0.0 stays -0.0, as in PyTorch
 
 
 def _sign(x: float) -> float:
@@ -488,9 +496,9 @@ def _power_of(k: float) -> Primitive:
         # d x^0/dx = 0 for every x, even 0 and nan, and whatever gradient arrives (as in PyTorch)
         derivative = lambda out, x: strong_zero  # noqa: E731
     elif kf == -1:
-        # d x^-1/dx = -x^-2 = -(1/x)·(1/x), kept as two factors: the gradient goes in between,
-        # so a / b stays right where 1/b² underflows (|b| > 1e154; see Factors)
-        derivative = lambda out, x: factors(-out, out)  # noqa: E731
+        # d x^-1/dx = -x^-2 = -(1/x)/x, kept as a fraction: the gradient goes into its
+        # numerator, so a / b stays right where 1/b² underflows (|b| > 1e154; see Ratio)
+        derivative = lambda out, x: ratio(-out, x)  # noqa: E731
     else:
         derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
     return Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1)
@@ -524,8 +532,8 @@ pow = _register(Primitive("**", _pow, _pow_derivative, 2))
 # d e^x/dx = e^x
 exp = _register(Primitive("exp", _exp, lambda out, x: out))
 
-# d log x/dx = 1/x
-log = _register(Primitive("log", _log, lambda out, x: power(x, -1)))
+# d log x/dx = 1/x, kept as a fraction (g/x, not g·inf, at the smallest x; see Ratio)
+log = _register(Primitive("log", _log, lambda out, x: ratio(1.0, x)))
 
 # d sqrt(x)/dx = 1/(2 sqrt(x))
 sqrt = _register(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1)))

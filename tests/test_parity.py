@@ -102,3 +102,18 @@ def test_the_reciprocal_slope_still_builds_a_graph_under_create_graph():
     (first,) = grad(x**-1, [x], create_graph=True)
     assert isinstance(first, Value) and first.data == -0.25
     assert grad(first, [x]) == [0.25]
+
+
+def test_log_at_the_smallest_float_with_no_upstream_gradient_gives_zero_as_in_pytorch():
+    # log'(5e-324) = 1/5e-324 overflows to inf, and inf · 0 is nan; PyTorch divides, 0 / 5e-324 = 0
+    got = Value(5e-324)
+    got.log().backward(0.0)
+    want = torch.tensor(5e-324, dtype=torch.float64, requires_grad=True)
+    want.log().backward(torch.tensor(0.0, dtype=torch.float64))
+    assert got.grad == want.grad.item() == 0.0
+
+
+def test_relu_keeps_the_sign_of_a_negative_zero_as_pytorch_does():
+    want = torch.relu(torch.tensor(-0.0, dtype=torch.float64)).item()
+    assert math.copysign(1.0, want) == -1.0
+    assert math.copysign(1.0, Value(-0.0).relu().data) == -1.0
