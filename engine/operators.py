@@ -72,19 +72,29 @@ class Operators:
         """abs(x): as x.abs()."""
         return self._unary(ops.abs_)
 
-    # comparisons look at the data (as `if loss < 0.1:` expects); equality stays identity,
-    # so Values can sit in sets and dicts of visited nodes
+    # Comparisons and truth look at the data (as `if loss < 0.1:` and `if x:` expect, like a
+    # one-element tensor); equality and hash stay identity (as in micrograd), so Values can sit
+    # in sets and dicts of visited nodes: `v == 3` is False for v = Value(3.0), `v.data == 3` True.
     def __lt__(self: Value, other: Value | float) -> bool:
-        return self.data < _data(other)
+        return self.data < _data(other) if _comparable(other) else NotImplemented
 
     def __le__(self: Value, other: Value | float) -> bool:
-        return self.data <= _data(other)
+        return self.data <= _data(other) if _comparable(other) else NotImplemented
 
     def __gt__(self: Value, other: Value | float) -> bool:
-        return self.data > _data(other)
+        return self.data > _data(other) if _comparable(other) else NotImplemented
 
     def __ge__(self: Value, other: Value | float) -> bool:
-        return self.data >= _data(other)
+        return self.data >= _data(other) if _comparable(other) else NotImplemented
+
+    def __bool__(self: Value) -> bool:
+        """False for data 0.0 (and -0.0), True otherwise (nan too), as bool(torch.tensor(x)).
+
+        >>> from engine import Value
+        >>> bool(Value(0.0)), bool(Value(-2.5))
+        (False, True)
+        """
+        return self.data != 0.0
 
     # --- named functions, one primitive each ---------------------------------------------
 
@@ -94,7 +104,7 @@ class Operators:
 
     def leaky_relu(self: Value, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; d/dx = 1 for x > 0, else slope."""
-        return self._unary(ops.leaky_relus(float(slope)))
+        return self._unary(ops.leaky_relus(ops.real_constant(slope, "leaky_relu's slope")))
 
     def tanh(self: Value) -> Value:
         """tanh(x); d/dx = 1 - tanh(x)²."""
@@ -135,3 +145,8 @@ class Operators:
 
 def _data(x: Value | float) -> float:
     return x.data if isinstance(x, Operators) else x
+
+
+def _comparable(x: object) -> bool:
+    # anything else: NotImplemented, and Python says "'<' not supported between 'Value' and 'str'"
+    return isinstance(x, (Operators, numbers.Real))

@@ -45,6 +45,7 @@ __all__ = [
     "registered",
     "examples",
     "local_registry",
+    "real_constant",
     "local_derivatives",
     "chain_rule",
     "closure_derivatives",
@@ -489,9 +490,22 @@ add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{
 mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
 
 
+def real_constant(x: object, what: str) -> float:
+    """`x` as a float when it is a real number (not a bool, a str or a Value), else a TypeError
+    naming `what`: the constant of a family (x ** k, leaky_relu's slope) is fixed, not a node.
+
+    >>> real_constant(2, "the exponent k of x ** k")
+    2.0
+    """
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    hint = " (a constant, not a node: use its .data)" if hasattr(x, "_apply") else ""
+    raise TypeError(f"{what} must be a real number (int, float, Fraction...), got {type(x).__name__} {x!r:.40}{hint}")
+
+
 def _power_of(k: float) -> Primitive:
     # one primitive per constant exponent, named like micrograd's '**2'
-    kf = float(k)
+    kf = real_constant(k, "the exponent k of x ** k")
     if kf == 0:
         # d x^0/dx = 0 for every x, even 0 and nan, and whatever gradient arrives (as in PyTorch)
         derivative = lambda out, x: strong_zero  # noqa: E731
@@ -563,6 +577,7 @@ softplus = _register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x))
 
 def _leaky_relu_of(slope: float) -> Primitive:
     # d leaky_relu(x)/dx = 1 for x > 0, else slope
+    slope = real_constant(slope, "leaky_relu's slope")
     return Primitive("leaky_relu", lambda x: x if x > 0 else x * slope, lambda out, x: 1.0 if x > 0 else slope, 1)
 
 
@@ -571,7 +586,7 @@ leaky_relus = _register(Family("leaky_relu", _leaky_relu_of, (0.01,)))
 
 def leaky_relu(x: object, slope: float = 0.01) -> object:
     """max(x, slope * x) for a small positive slope."""
-    return leaky_relus(float(slope))(x)
+    return leaky_relus(real_constant(slope, "leaky_relu's slope"))(x)
 
 
 # --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
