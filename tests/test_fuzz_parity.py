@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Value
-from engine.ops import examples
+from engine import Value, ops
+from engine.ops import examples, registered
 
 torch = pytest.importorskip("torch", reason="PyTorch float64 is the oracle for these tests")
 F = torch.nn.functional
@@ -193,8 +193,13 @@ FUZZED = {name: (op, TORCH[name], op.arity) for name, op in TABLE.items() if nam
 FUZZED |= {name: (f, f, arity) for name, (f, arity) in OPERATORS.items()}
 
 
-def test_every_op_in_the_table_has_a_pytorch_counterpart_here():
-    assert sorted(set(TABLE) - set(TORCH)) == []
+def test_every_op_in_the_built_in_table_has_a_pytorch_counterpart_here():
+    # the built-in table: the registered entries that engine/ops.py defines (a learner's op that
+    # another test file registers, such as test_ops.py's softsign, is checked there, not here)
+    built_in = [entry for entry in registered().values() if any(entry is v for v in vars(ops).values())]
+    names = {e(c).name for e in built_in if isinstance(e, ops.Family) for c in e.examples}
+    names |= {e.name for e in built_in if not isinstance(e, ops.Family)}
+    assert len(built_in) >= 15 and sorted(names - set(TORCH)) == []
 
 
 floats = st.one_of(st.sampled_from(SPECIAL), st.floats(), st.floats(-30.0, 30.0))
