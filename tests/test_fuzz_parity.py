@@ -258,3 +258,6 @@ def test_the_documented_differences_are_real():
         assert _same_value((torch.tensor(x, dtype=torch.float64) ** 0.5).item(), pytorch, 0, 0.0)
         exponent = torch.tensor(0.5, dtype=torch.float64)
         assert _same_value(torch.pow(torch.tensor(x, dtype=torch.float64), exponent).item(), ours, 0, 0.0)
+    # and 1/(x·x) for a Python -2, which underflows to 0 where x^-2 = 1e-310 is a subnormal
+    assert (Value(-1e155) ** -2).data == 1e-310
+    assert (torch.tensor(-1e155, dtype=torch.float64) ** -2).item() == 0.0
