@@ -117,3 +117,18 @@ def test_relu_keeps_the_sign_of_a_negative_zero_as_pytorch_does():
     want = torch.relu(torch.tensor(-0.0, dtype=torch.float64)).item()
     assert math.copysign(1.0, want) == -1.0
     assert math.copysign(1.0, Value(-0.0).relu().data) == -1.0
+
+
+def _bits_equal(a: float, b: float) -> bool:
+    # equal with the sign of a zero, or both nan
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.0, 0.2, 1.0, 2.0, -0.5])
+@pytest.mark.parametrize("x", [0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, math.inf, -math.inf, math.nan])
+def test_leaky_relu_and_abs_at_zero_infinities_and_nan_match_pytorch(slope, x):
+    F = torch.nn.functional
+    got, want = _ours_grads(lambda v: v.leaky_relu(slope), x), _torch_grads(lambda t: F.leaky_relu(t, slope), x)
+    assert _bits_equal(got[0], want[0]) and _same(got[1], want[1]), (got, want)
+    got, want = _ours_grads(abs, x), _torch_grads(torch.abs, x)
+    assert _bits_equal(got[0], want[0]) and _same(got[1], want[1]), (got, want)
