@@ -191,6 +191,13 @@ def _check(name: str, ours, theirs, xs: list[float], g: float) -> None:
 TABLE = examples(3)
 FUZZED = {name: (op, TORCH[name], op.arity) for name, op in TABLE.items() if name in TORCH}
 FUZZED |= {name: (f, f, arity) for name, (f, arity) in OPERATORS.items()}
+# more members of the family x ** k than its two examples: 0 (a strong zero slope), roots,
+# odd and even powers, negative ones; against torch.pow with a tensor exponent (IEEE pow)
+MORE_POWERS = (0.0, 0.5, -0.5, 1.5, 3.0, -2.0, -3.0)
+for k in MORE_POWERS:
+    exponent = torch.tensor(k, dtype=torch.float64)
+    FUZZED[f"**{k}"] = (ops.powers(k), lambda x, exponent=exponent: torch.pow(x, exponent), 1)
+    ULPS[f"**{k}"] = 4
 
 
 def test_every_op_in_the_built_in_table_has_a_pytorch_counterpart_here():
