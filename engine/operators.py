@@ -27,7 +27,16 @@ class Operators:
 
     __slots__ = ()
 
-    def __pow__(self: Value, other: Value | float) -> Value:
+    if TYPE_CHECKING:  # what these methods use of the node, defined in value.py's Value
+        data: float
+
+        def __add__(self, other: Value | float) -> Value: ...
+
+        def __mul__(self, other: Value | float) -> Value: ...
+
+        def _unary(self, primitive: ops.Primitive) -> Value: ...
+
+    def __pow__(self, other: Value | float) -> Value:
         """x**k; d/dx = k·x^(k-1), and for a Value exponent d/dk = x^k·log(x)."""
         if isinstance(other, Operators):
             return ops.pow(self, other)
@@ -35,25 +44,25 @@ class Operators:
             return ops.power(self, other)  # a constant exponent: one parent, op '**k' as in micrograd
         return NotImplemented
 
-    def __rpow__(self: Value, other: float) -> Value:
+    def __rpow__(self, other: float) -> Value:
         """c**x for a number c; d/dx = c^x·log(c)."""
         return ops.pow(other, self) if isinstance(other, numbers.Real) else NotImplemented
 
-    def __neg__(self: Value) -> Value:
+    def __neg__(self) -> Value:
         """-x, built as micrograd builds it: x * -1."""
         return self * -1
 
-    def __sub__(self: Value, other: Value | float) -> Value:
+    def __sub__(self, other: Value | float) -> Value:
         """x - y, built as x + (-y)."""
         if not isinstance(other, (Operators, numbers.Real)):
             return NotImplemented
         return self + (-other)
 
-    def __rsub__(self: Value, other: float) -> Value:
+    def __rsub__(self, other: float) -> Value:
         """c - x, built as c + (-x)."""
         return other + (-self) if isinstance(other, numbers.Real) else NotImplemented
 
-    def __truediv__(self: Value, other: Value | float) -> Value:
+    def __truediv__(self, other: Value | float) -> Value:
         """x / y, built as x * y**-1 (for a number y: x times the float 1/y)."""
         if isinstance(other, Operators):
             return self * other**-1
@@ -64,74 +73,89 @@ class Operators:
             raise FloatingPointError(f"/ produced {reciprocal * self.data!r} from {self.data!r} / {other!r}")
         return self * reciprocal
 
-    def __rtruediv__(self: Value, other: float) -> Value:
+    def __rtruediv__(self, other: float) -> Value:
         """c / x, built as c * x**-1."""
         return other * self**-1 if isinstance(other, numbers.Real) else NotImplemented
 
-    def __abs__(self: Value) -> Value:
+    def __abs__(self) -> Value:
         """abs(x): as x.abs()."""
         return self._unary(ops.abs_)
 
-    # comparisons look at the data (as `if loss < 0.1:` expects); equality stays identity,
-    # so Values can sit in sets and dicts of visited nodes
-    def __lt__(self: Value, other: Value | float) -> bool:
-        return self.data < _data(other)
+    # Comparisons and truth look at the data (as `if loss < 0.1:` and `if x:` expect, like a
+    # one-element tensor); equality and hash stay identity (as in micrograd), so Values can sit
+    # in sets and dicts of visited nodes: `v == 3` is False for v = Value(3.0), `v.data == 3` True.
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < _data(other) if _comparable(other) else NotImplemented
 
-    def __le__(self: Value, other: Value | float) -> bool:
-        return self.data <= _data(other)
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= _data(other) if _comparable(other) else NotImplemented
 
-    def __gt__(self: Value, other: Value | float) -> bool:
-        return self.data > _data(other)
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > _data(other) if _comparable(other) else NotImplemented
 
-    def __ge__(self: Value, other: Value | float) -> bool:
-        return self.data >= _data(other)
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= _data(other) if _comparable(other) else NotImplemented
+
+    def __bool__(self) -> bool:
+        """False for data 0.0 (and -0.0), True otherwise (nan too), as bool(torch.tensor(x)).
+
+        >>> from engine import Value
+        >>> bool(Value(0.0)), bool(Value(-2.5))
+        (False, True)
+        """
+        return self.data != 0.0
 
     # --- named functions, one primitive each ---------------------------------------------
 
-    def relu(self: Value) -> Value:
+    def relu(self) -> Value:
         """max(0, x); d/dx = 1 for x > 0, else 0."""
         return self._unary(ops.relu)
 
-    def leaky_relu(self: Value, slope: float = 0.01) -> Value:
+    def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; d/dx = 1 for x > 0, else slope."""
-        return self._unary(ops.leaky_relus(float(slope)))
+        return self._unary(ops.leaky_relus(ops.real_constant(slope, "leaky_relu's slope")))
 
-    def tanh(self: Value) -> Value:
+    def tanh(self) -> Value:
         """tanh(x); d/dx = 1 - tanh(x)²."""
         return self._unary(ops.tanh)
 
-    def sigmoid(self: Value) -> Value:
+    def sigmoid(self) -> Value:
         """1 / (1 + e^-x); d/dx = σ(x)(1 - σ(x))."""
         return self._unary(ops.sigmoid)
 
-    def exp(self: Value) -> Value:
+    def exp(self) -> Value:
         """e^x; d/dx = e^x."""
         return self._unary(ops.exp)
 
-    def log(self: Value) -> Value:
+    def log(self) -> Value:
         """The natural logarithm; d/dx = 1/x."""
         return self._unary(ops.log)
 
-    def sqrt(self: Value) -> Value:
+    def sqrt(self) -> Value:
         """√x; d/dx = 1 / (2√x)."""
         return self._unary(ops.sqrt)
 
-    def sin(self: Value) -> Value:
+    def sin(self) -> Value:
         """sin(x); d/dx = cos(x)."""
         return self._unary(ops.sin)
 
-    def cos(self: Value) -> Value:
+    def cos(self) -> Value:
         """cos(x); d/dx = -sin(x)."""
         return self._unary(ops.cos)
 
-    def softplus(self: Value) -> Value:
+    def softplus(self) -> Value:
         """log(1 + e^x); d/dx = σ(x)."""
         return self._unary(ops.softplus)
 
-    def abs(self: Value) -> Value:
+    def abs(self) -> Value:
         """|x|; d/dx = sign(x) (0 at 0)."""
         return self._unary(ops.abs_)
 
 
 def _data(x: Value | float) -> float:
     return x.data if isinstance(x, Operators) else x
+
+
+def _comparable(x: object) -> bool:
+    # anything else: NotImplemented, and Python says "'<' not supported between 'Value' and 'str'"
+    return isinstance(x, (Operators, numbers.Real))

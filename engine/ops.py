@@ -32,10 +32,10 @@ import math
 import numbers
 import operator
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache, partial, reduce
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "Primitive",
@@ -45,11 +45,14 @@ __all__ = [
     "registered",
     "examples",
     "local_registry",
+    "real_constant",
     "local_derivatives",
     "chain_rule",
     "closure_derivatives",
     "StrongZero",
     "strong_zero",
+    "Ratio",
+    "ratio",
     "add",
     "mul",
     "power",
@@ -71,6 +74,10 @@ __all__ = [
 ]
 
 _inf, _nan = math.inf, math.nan
+
+# A number in a rule or a primitive's input: a float, or (called on Values, and in a derivative rule
+# under create_graph=True) a Value from value.py, which this file never imports. Both do arithmetic.
+Scalar = Any
 
 
 class Primitive:
@@ -115,7 +122,7 @@ class Primitive:
         self.template = template  # how the compiler writes it: '{0} * {1}'; '' means a call
         self.parts = parts
 
-    def __call__(self, *inputs: object) -> object:
+    def __call__(self, *inputs: Scalar) -> Scalar:
         if self.arity is not None and len(inputs) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(inputs)}")
         for x in inputs:
@@ -268,7 +275,7 @@ def primitive(
 # --- the table read at a node: what backward multiplies by ------------------------------------
 
 
-def local_derivatives(node, create_graph: bool = False) -> tuple:
+def local_derivatives(node: Any, create_graph: bool = False) -> tuple:
     """d node / d parent for each parent, in operand order: what backward multiplies by.
 
     With `create_graph=True` the derivatives are Values built from the graph.
@@ -297,7 +304,7 @@ def local_derivatives(node, create_graph: bool = False) -> tuple:
     return (local,) if len(node.parents) == 1 else tuple(local)
 
 
-def chain_rule(node, grad, create_graph: bool = False) -> list:
+def chain_rule(node: Any, grad: Scalar, create_graph: bool = False) -> list:
     """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
 
         d root / d parent = d root / d node  ×  d node / d parent
@@ -315,7 +322,7 @@ def chain_rule(node, grad, create_graph: bool = False) -> list:
     return [local * grad for local in local_derivatives(node, create_graph)]
 
 
-def closure_derivatives(node, upstream: float = 1.0, held: float = 0.0) -> tuple:
+def closure_derivatives(node: Any, upstream: float = 1.0, held: float = 0.0) -> tuple:
     """What a `_backward` closure adds to each parent's grad per unit of `upstream`, measured by
     running it once with `node.grad = upstream` and every parent's grad at `held` (then put back).
 
@@ -355,7 +362,7 @@ class StrongZero(float):
 
     __slots__ = ()
 
-    def __mul__(self, other: object) -> object:
+    def __mul__(self, other: Any) -> Any:
         # (a float subclass on the right of `*` is asked first, so `g * strong_zero` lands here
         # too); a gradient that is a Value (grad(..., create_graph=True)) gets a Value 0, a
         # constant leaf: this derivative is 0 and stays 0 when differentiated again
@@ -367,6 +374,49 @@ class StrongZero(float):
 
 
 strong_zero = StrongZero(0.0)
+
+
+class Ratio(float):
+    """A local derivative u/v kept as a fraction, so a gradient g is multiplied into it: (g·u)/v.
+
+    As a float it is u/v; times a gradient it is (g·u)/v, which is what PyTorch computes and
+    which stays a number where u/v alone does not. The slope of log at x is 1/x: at x = 5e-324
+    that is inf, and inf × an upstream 0 is nan, where g/x is 0. The slope of 1/x is -(1/x)/x:
+    for |x| > 1e154 its square underflows to 0, and `a / b` (built as a · b**-1) reaches b**-1
+    with a gradient the size of a: (g·a·(-1/b))/b is a/b², a number like any other (PyTorch's
+    division computes -g·(a/b)/b). `(x*K) / (x*K)` with K = 8.6e228 then gives d/dx = 0, not 1/x.
+
+    >>> d = ratio(-1e-200, 1e200); float(d), 1e200 * d
+    (-0.0, -1e-200)
+    """
+
+    __slots__ = ("u", "v")
+    u: float
+    v: float
+
+    def __mul__(self, other: Any) -> Any:
+        # (a float subclass on the right of `*` is asked first, so `g * d` lands here too)
+        if type(other) is float:
+            return _divide(other * self.u, self.v)
+        return float(self) * other
+
+    __rmul__ = __mul__
+
+
+def _divide(u: float, v: float) -> float:
+    # IEEE division: x/±0 is ±inf (signed by both), 0/0 and nan/0 are nan; Python would raise
+    if v:
+        return u / v
+    return _nan if u == 0 or u != u else math.copysign(_inf, u) * math.copysign(1.0, v)
+
+
+def ratio(u: Scalar, v: Scalar) -> Scalar:
+    """u/v, kept as a fraction (`Ratio`) when both are floats; the quotient of Values otherwise."""
+    if type(u) is float and type(v) is float:
+        fraction = Ratio(_divide(u, v))
+        fraction.u, fraction.v = u, v
+        return fraction
+    return u / v  # Values under create_graph: the graph of u/v
 
 
 # ---------------------------------------------------------------------------------------
@@ -427,7 +477,7 @@ def _softplus(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x  # nan stays nan, as in PyTorch
+    return 0.0 if x < 0.0 else x  # nan stays nan and -0.0 stays -0.0, as in PyTorch
 
 
 def _sign(x: float) -> float:
@@ -444,12 +494,29 @@ add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{
 mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
 
 
+def real_constant(x: object, what: str) -> float:
+    """`x` as a float when it is a real number (not a bool, a str or a Value), else a TypeError
+    naming `what`: the constant of a family (x ** k, leaky_relu's slope) is fixed, not a node.
+
+    >>> real_constant(2, "the exponent k of x ** k")
+    2.0
+    """
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    hint = " (a constant, not a node: use its .data)" if hasattr(x, "_apply") else ""
+    raise TypeError(f"{what} must be a real number (int, float, Fraction...), got {type(x).__name__} {x!r:.40}{hint}")
+
+
 def _power_of(k: float) -> Primitive:
     # one primitive per constant exponent, named like micrograd's '**2'
-    kf = float(k)
+    kf = real_constant(k, "the exponent k of x ** k")
     if kf == 0:
         # d x^0/dx = 0 for every x, even 0 and nan, and whatever gradient arrives (as in PyTorch)
         derivative = lambda out, x: strong_zero  # noqa: E731
+    elif kf == -1:
+        # d x^-1/dx = -x^-2 = -(1/x)/x, kept as a fraction: the gradient goes into its
+        # numerator, so a / b stays right where 1/b² underflows (|b| > 1e154; see Ratio)
+        derivative = lambda out, x: ratio(-out, x)  # noqa: E731
     else:
         derivative = lambda out, x: kf * power(x, kf - 1)  # noqa: E731  d x^k/dx = k x^(k-1)
     return Primitive(f"**{k}", lambda x: _pow(x, kf), derivative, 1)
@@ -458,12 +525,12 @@ def _power_of(k: float) -> Primitive:
 powers = _register(Family("**k", _power_of, (2, -1)))
 
 
-def power(x: object, k: float) -> object:
+def power(x: Scalar, k: float) -> Scalar:
     """x ** k for a constant real exponent k."""
     return powers(k)(x)
 
 
-def _pow_derivative(out, a, b):
+def _pow_derivative(out: Scalar, a: Scalar, b: Scalar) -> tuple[Scalar, Scalar]:
     # d a^b/da = b a^(b-1);  d a^b/db = a^b log a (0 where a = 0 and b >= 0, as in PyTorch).
     # At b = 0 the slope in a is 0 for every a, even 0 and nan (where b a^(b-1) reads 0 * inf), and
     # PyTorch selects that 0 whatever gradient arrives: a strong 0. Under create_graph it stays the
@@ -483,8 +550,8 @@ pow = _register(Primitive("**", _pow, _pow_derivative, 2))
 # d e^x/dx = e^x
 exp = _register(Primitive("exp", _exp, lambda out, x: out))
 
-# d log x/dx = 1/x
-log = _register(Primitive("log", _log, lambda out, x: power(x, -1)))
+# d log x/dx = 1/x, kept as a fraction (g/x, not g·inf, at the smallest x; see Ratio)
+log = _register(Primitive("log", _log, lambda out, x: ratio(1.0, x)))
 
 # d sqrt(x)/dx = 1/(2 sqrt(x))
 sqrt = _register(Primitive("sqrt", _sqrt, lambda out, x: 0.5 * power(out, -1)))
@@ -506,7 +573,7 @@ abs_ = _register(Primitive("abs", builtins.abs, lambda out, x: _sign(x)))
 sin = _register(Primitive("sin", _trig(math.sin), lambda out, x: cos(x)))
 
 # d cos(x)/dx = -sin(x)
-cos = _register(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x)))
+cos: Primitive = _register(Primitive("cos", _trig(math.cos), lambda out, x: -sin(x)))
 
 # d softplus(x)/dx = sigmoid(x)
 softplus = _register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x)))
@@ -514,15 +581,16 @@ softplus = _register(Primitive("softplus", _softplus, lambda out, x: sigmoid(x))
 
 def _leaky_relu_of(slope: float) -> Primitive:
     # d leaky_relu(x)/dx = 1 for x > 0, else slope
+    slope = real_constant(slope, "leaky_relu's slope")
     return Primitive("leaky_relu", lambda x: x if x > 0 else x * slope, lambda out, x: 1.0 if x > 0 else slope, 1)
 
 
 leaky_relus = _register(Family("leaky_relu", _leaky_relu_of, (0.01,)))
 
 
-def leaky_relu(x: object, slope: float = 0.01) -> object:
+def leaky_relu(x: Scalar, slope: float = 0.01) -> Scalar:
     """max(x, slope * x) for a small positive slope."""
-    return leaky_relus(float(slope))(x)
+    return leaky_relus(real_constant(slope, "leaky_relu's slope"))(x)
 
 
 # --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
@@ -545,7 +613,7 @@ _logsumexp_primitive = _register(
 )
 
 
-def logsumexp(*xs: object) -> object:
+def logsumexp(*xs: Scalar) -> Scalar:
     """log(e^x0 + e^x1 + ...), stable for any size of input (`torch.logsumexp`).
 
     >>> round(logsumexp(800.0, 0.0), 6)
@@ -565,7 +633,7 @@ def logsumexp(*xs: object) -> object:
 # Parents, in order: w0 .. w(n-1), x0 .. x(n-1), b.
 
 
-def weighted_sum(ws: list[float], xs: list[float], b: float) -> float:
+def weighted_sum(ws: Sequence[float], xs: Sequence[float], b: float) -> float:
     """b + w0*x0 + w1*x1 + ..., summed in micrograd's order: the bias first, then each product
     in turn, each addition rounded as `+` rounds it (from Python 3.12 sum() alone compensates
     rounding, so its results differ from micrograd's and the unfused graph's in the last bits).
@@ -586,13 +654,13 @@ def _linear_forward(*inputs: float) -> float:
     return weighted_sum(inputs[:n], inputs[n : 2 * n], inputs[-1])
 
 
-def _linear_derivative(out, *inputs):
+def _linear_derivative(out: Scalar, *inputs: Scalar) -> tuple[Scalar, ...]:
     # d(b + sum w_i x_i)/dw_i = x_i,  d/dx_i = w_i,  d/db = 1
     n = len(inputs) // 2
     return (*inputs[n : 2 * n], *inputs[:n], 1.0)
 
 
-def _linear_parts(*inputs):
+def _linear_parts(*inputs: Scalar) -> Scalar:
     # micrograd's neuron node by node, for drawings: ((b + w0*x0) + w1*x1) + ...
     n = len(inputs) // 2
     out = inputs[-1]
@@ -604,7 +672,7 @@ def _linear_parts(*inputs):
 linear_primitive = _register(Primitive("w·x+b", _linear_forward, _linear_derivative, None, parts=_linear_parts))
 
 
-def linear(w: list, x: list, b: object) -> object:
+def linear(w: Sequence[Scalar], x: Sequence[Scalar], b: Scalar) -> Scalar:
     """b + w0*x0 + w1*x1 + ... as one node: what a neuron computes before its activation.
 
     >>> from engine import Value

@@ -101,7 +101,8 @@ class Value(Operators, Attributes, MicrogradNames):
         >>> y.backward(); x.grad
         12.0
         """
-        gradient = real_number(gradient)
+        if type(gradient) is not float:
+            gradient = _gradient(gradient)
         order = topological_order(self)
         special = []  # nodes with hooks, or with a closure written micrograd's way
         frozen = []  # leaves with requires_grad=False, and the grad each keeps
@@ -251,6 +252,17 @@ def _chain_rule_steps(nodes: Iterable[Value]) -> None:
         else:
             for parent, local in zip(a, primitive.derivative(v.data, *[p.data for p in a])):
                 parent.grad += local * g
+
+
+def _gradient(x: object) -> float:
+    """backward's argument, d root / d root, as a float; or a TypeError saying it is that argument."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    hint = " (use its .data)" if type(x) is Value else ""
+    raise TypeError(
+        f"backward: gradient (d self / d self, where the chain rule starts; 1.0 by default) must be a real "
+        f"number, got {type(x).__name__} {x!r:.40}{hint}"
+    )
 
 
 def _lift(x: object, op: str = "") -> Value:

@@ -160,7 +160,16 @@ def _reference(op):
 
 # A sum of several rounded terms is exact to the size of its terms, not of its result (which may
 # cancel to almost nothing): for such ops the value is compared at the scale of the terms.
-TERMS = {"w·x+b": lambda w0, w1, x0, x1, b: abs(w0 * x0) + abs(w1 * x1) + abs(b)}
+# logsumexp is m + log(sum e^(xi - m)), m the largest input: each step is exact to a few ulps of
+# what it adds, |m| and |log(...)| <= |m| + log n, and near f = 0 the two cancel. Its condition
+# number, sum softmax_i |xi| / |f| <= max|xi| / |f|, says the same: an error of an ulp in the
+# inputs moves f by up to an ulp of max|xi|, however small f is. So its value is compared at the
+# scale of its largest input (logsumexp(-1.1015625, -1.09765625, -1.09765625) = -3.4e-4 is off by
+# 1.7e-13 relative to itself, a quarter of an ulp of 1.1).
+TERMS = {
+    "w·x+b": lambda w0, w1, x0, x1, b: abs(w0 * x0) + abs(w1 * x1) + abs(b),
+    "logsumexp": lambda *xs: max(map(abs, xs)),
+}
 
 
 def _close(actual: float, expected: float, rel: float) -> bool:
@@ -329,6 +338,17 @@ def test_where_tanh_and_sigmoid_saturate_their_derivatives_are_right_to_the_last
     getattr(v, name)().backward()
     true = mpmath.diff(REFERENCE[name], mpmath.mpf(x))
     assert abs(v.grad - float(true)) <= 2e-16
+
+
+def test_logsumexp_near_zero_is_exact_to_the_scale_of_its_inputs_not_of_its_result():
+    # the example that failed a fresh clone's run under a flat 1e-13 relative limit: the inputs
+    # are within 0.004 of each other and their logsumexp cancels to -3.4e-4
+    xs = (-1.1015625, -1.09765625, -1.09765625)
+    with mpmath.workdps(40):
+        expected = float(mp.log(sum(mp.exp(mpmath.mpf(x)) for x in xs)))
+    got = engine.ops.logsumexp(*xs)
+    assert abs(got - expected) <= math.ulp(max(map(abs, xs)))  # within an ulp of 1.1
+    assert abs(got - expected) > 1e-13 * abs(expected)  # though not within 1e-13 of itself
 
 
 def test_a_derivative_that_forgets_the_output_argument_is_refused_where_it_is_defined():

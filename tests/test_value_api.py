@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 
 from engine import Value, compile
+from engine import ops as engine_ops
 from nn import MLP, SGD, Adam
 
 
@@ -106,3 +110,64 @@ def test_help_value_documents_every_public_method_and_each_op_states_its_derivat
     ops = ["relu", "leaky_relu", "tanh", "sigmoid", "exp", "log", "sqrt", "sin", "cos", "softplus", "abs"]
     ops += ["__add__", "__mul__", "__pow__"]
     assert [n for n in ops if "d/d" not in inspect.getdoc(getattr(Value, n))] == []
+
+
+# --- numbers where numbers go: each refusal names the argument that is wrong --------------------
+
+
+@pytest.mark.parametrize("call", [lambda s: Value(1.0).leaky_relu(s), lambda s: engine_ops.leaky_relu(Value(1.0), s)])
+def test_leaky_relu_refuses_a_slope_that_is_not_a_number_naming_the_slope(call):
+    with pytest.raises(TypeError, match=r"^leaky_relu's slope must be a real number .*got str '0.1'$"):
+        call("0.1")
+    with pytest.raises(TypeError, match=r"got bool True"):
+        call(True)
+    with pytest.raises(TypeError, match=r"got Value .*use its \.data\)$"):
+        call(Value(0.1))
+    assert call(1).data == 1.0 and call(Fraction(1, 4)).op == "leaky_relu"
+
+
+def test_backward_refuses_a_gradient_that_is_not_a_number_naming_the_gradient():
+    with pytest.raises(TypeError, match=r"^backward: gradient .* must be a real number, got str 'a'$") as caught:
+        Value(2.0).backward("a")
+    assert "Value data" not in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(TypeError, match=r"got Value .*\(use its \.data\)$"):
+        Value(2.0).backward(Value(3.0))
+    x = Value(2.0)
+    (x * x).backward(3)  # an int is a number: 3 · d(x²)/dx = 12
+    assert x.grad == 12.0
+
+
+def test_a_constant_exponent_that_is_not_a_number_is_refused():
+    with pytest.raises(TypeError, match=r"^the exponent k of x \*\* k must be a real number .*got str '3'$"):
+        engine_ops.power(Value(2.0), "3")
+    with pytest.raises(TypeError, match="unsupported operand type"):
+        Value(2.0) ** "3"
+
+
+def test_comparing_a_value_with_a_string_names_both_types():
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'Value' and 'str'"):
+        Value(1.0) < "a"  # noqa: B015
+
+
+# --- ==, <, bool and hash: the table in the README ----------------------------------------------
+
+
+def test_equality_and_hash_are_identity_so_equal_data_are_two_set_members():
+    a, b = Value(3.0), Value(3.0)
+    assert a == a and a != b and len({a, b}) == 2 and {a: 1}[a] == 1
+    assert not (a == 3) and a.data == 3  # == is identity: compare .data for the number
+    assert a <= 3 and a >= 3 and not a < 3 and a > 2.5 and a < Value(4.0)
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, 2.5, -1.0, math.inf, math.nan, 5e-324])
+def test_bool_of_a_value_is_bool_of_its_data_as_for_a_pytorch_scalar(x):
+    torch = pytest.importorskip("torch")
+    assert bool(Value(x)) == bool(torch.tensor(x, dtype=torch.float64)) == (x != 0.0)
+
+
+def test_micrograd_compares_by_identity_and_has_no_order_as_the_readme_table_says():
+    micrograd_engine = pytest.importorskip("micrograd.engine")
+    a, b = micrograd_engine.Value(0.0), micrograd_engine.Value(0.0)
+    assert bool(a) is True and a != b and len({a, b}) == 2
+    with pytest.raises(TypeError):
+        a < b  # noqa: B015
