@@ -145,7 +145,7 @@ def _trig(f: Callable[[float], float]) -> Callable[[float], float]:
 
 
 def _sigmoid(x: float) -> float:
-    # never exponentiate a large positive number: exp(-|x|) is at most 1
+    # never exponentiate a large positive number (math.exp(710) raises): exp(-|x|) is at most 1
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)

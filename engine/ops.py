@@ -166,7 +166,7 @@ def _register(p: _Entry) -> _Entry:
     return p
 
 
-# --- the table: each rule gives d out / d input; backward multiplies it by the gradient so far -----
+# --- the table: each rule gives d out / d input; backward multiplies it by the gradient so far ----
 
 # d(a + b)/da = 1, d(a + b)/db = 1
 add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}"))
@@ -261,7 +261,7 @@ def leaky_relu(x: Scalar, slope: float = 0.01) -> Scalar:
     return leaky_relus(real_constant(slope, "leaky_relu's slope"))(x)
 
 
-# --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
+# --- log-sum-exp: the normaliser of softmax and cross-entropy -------------------------------------
 # One node for log(e^x0 + e^x1 + ...), computed stably: with m the largest input, it is
 # m + log(sum e^(xi - m)), and no exponent is ever above 0. As a primitive the shift m is worked
 # out on every call (a compiled step too), instead of being a number read from one call's data.
@@ -295,7 +295,7 @@ def logsumexp(*xs: Scalar) -> Scalar:
     return _logsumexp_primitive(*xs)
 
 
-# --- a fused node for a neuron ----------------------------------------------------------------
+# --- a fused node for a neuron --------------------------------------------------------------------
 # b + w0*x0 + w1*x1 + ... is 2n nodes when built from + and *; as one node it is the same
 # arithmetic with a tenth of the objects, which is most of the speed of training through nn.
 # Parents, in order: w0 .. w(n-1), x0 .. x(n-1), b.
@@ -356,7 +356,7 @@ def linear(w: Sequence[Scalar], x: Sequence[Scalar], b: Scalar) -> Scalar:
     return linear_primitive(*w, *x, b)
 
 
-# --- the registry, for tests and for ops of your own ---------------------------------------------
+# --- the registry, for tests and for ops of your own ----------------------------------------------
 
 
 def registered() -> dict[str, Primitive | Family]:
@@ -427,7 +427,7 @@ def primitive(
     return define
 
 
-# --- ops written micrograd's way -----------------------------------------------------------------
+# --- ops written micrograd's way ------------------------------------------------------------------
 
 
 class UserOp:
@@ -449,7 +449,7 @@ class UserOp:
         return f"<op {self.name} written with a _backward closure>"
 
 
-# --- the table read at a node: what backward multiplies by ------------------------------------
+# --- the table read at a node: what backward multiplies by ----------------------------------------
 
 
 def local_derivatives(node: Any, create_graph: bool = False) -> tuple:
