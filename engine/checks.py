@@ -22,7 +22,7 @@ from __future__ import annotations
 import numbers
 from typing import TypeGuard
 
-__all__ = ["is_integer", "is_real", "require", "positive_integer", "real_number"]
+__all__ = ["is_integer", "is_real", "require", "positive_integer", "real_number", "real_constant"]
 
 
 def is_integer(x: object) -> TypeGuard[int]:
@@ -87,3 +87,16 @@ def real_number(x: object) -> float:
         kind = f"numpy.{kind}"
     hint = " (use its .data, or .detach() for a new leaf)" if kind == "Value" else ""
     raise TypeError(f"Value data must be a real number (int, float, bool, Fraction or numpy scalar), got {kind}{hint}")
+
+
+def real_constant(x: object, what: str) -> float:
+    """`x` as a float when it is a real number (not a bool, a str or a Value), else a TypeError
+    naming `what`: the constant of a family (x ** k, leaky_relu's slope) is fixed, not a node.
+
+    >>> real_constant(2, "the exponent k of x ** k")
+    2.0
+    """
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    hint = " (a constant, not a node: use its .data)" if hasattr(x, "_apply") else ""
+    raise TypeError(f"{what} must be a real number (int, float, Fraction...), got {type(x).__name__} {x!r:.40}{hint}")

@@ -14,6 +14,7 @@ import numbers
 from typing import TYPE_CHECKING
 
 from engine import ops
+from engine.checks import real_constant
 from engine.modes import _mode
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class Operators:
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; d/dx = 1 for x > 0, else slope."""
-        return self._unary(ops.leaky_relus(ops.real_constant(slope, "leaky_relu's slope")))
+        return self._unary(ops.leaky_relus(real_constant(slope, "leaky_relu's slope")))
 
     def tanh(self) -> Value:
         """tanh(x); d/dx = 1 - tanh(x)²."""

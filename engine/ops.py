@@ -14,6 +14,10 @@ a Value it hands itself to the Value's class, which makes the node (value.py), m
 hands `a + b` to the class of `a`. So the node file reads this table, and the table never
 imports the node.
 
+In order: what one entry is (`Primitive`), the table, then what the rest of the engine asks of
+it (the registry, `@primitive`, the local derivatives at a node). The IEEE-754 forwards (log 0 is
+-inf, not an exception) and the rules' `strong_zero` and `ratio` live in floats.py.
+
 The built-in ops use the same public mechanism users get for their own:
 
 >>> from engine import Value, primitive
@@ -37,47 +41,26 @@ from contextlib import contextmanager
 from functools import lru_cache, partial, reduce
 from typing import Any, TypeVar
 
-__all__ = [
-    "Primitive",
-    "UserOp",
-    "Family",
-    "primitive",
-    "registered",
-    "examples",
-    "local_registry",
-    "real_constant",
-    "local_derivatives",
-    "chain_rule",
-    "closure_derivatives",
-    "StrongZero",
-    "strong_zero",
-    "Ratio",
-    "ratio",
-    "add",
-    "mul",
-    "power",
-    "pow",
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "abs_",
-    "sin",
-    "cos",
-    "softplus",
-    "logsumexp",
-    "linear",
-    "weighted_sum",
-]
+from engine.checks import real_constant
+from engine.floats import _exp, _log, _pow, _relu, _sigmoid, _sign, _softplus, _sqrt, _trig, ratio, strong_zero
 
-_inf, _nan = math.inf, math.nan
+__all__ = [
+    # what one entry is
+    "Primitive", "Family",
+    # the table
+    "add", "mul", "power", "pow", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "abs_", "sin",
+    "cos", "softplus", "logsumexp", "linear", "weighted_sum",
+    # what the rest of the engine asks of it: the registry, @primitive, the local derivatives at a node
+    "primitive", "registered", "examples", "local_registry", "UserOp", "local_derivatives", "chain_rule",
+    "closure_derivatives",
+]  # fmt: skip
 
 # A number in a rule or a primitive's input: a float, or (called on Values, and in a derivative rule
 # under create_graph=True) a Value from value.py, which this file never imports. Both do arithmetic.
 Scalar = Any
+
+
+# --- what one entry of the table is ---------------------------------------------------------------
 
 
 class Primitive:
@@ -138,23 +121,17 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-class UserOp:
-    """What made a node built micrograd's way, `Value(data, (a, b), 'op')`: the op's name.
-
-    Its step of backward is the closure the learner assigns to `node._backward`; the table holds
-    no forward or derivative rule for it, so tools that need one (grad with create_graph=True,
-    compile) refuse it by name, and the others measure what the closure does.
-    """
-
-    __slots__ = ("name",)
-    forward = derivative = parts = arity = None
-    template = ""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<op {self.name} written with a _backward closure>"
+def _check_takes(function: Callable, n: int, what: str) -> None:
+    """A TypeError now, at definition, if `function` cannot be called with n positional arguments."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: it will say so when called
+        return
+    try:
+        signature.bind(*[None] * n)
+    except TypeError:
+        names = ", ".join(["out"] + [f"x{i}" for i in range(n - 1)])
+        raise TypeError(f"{what}: derivative({names}), got derivative{signature}") from None
 
 
 class Family:
@@ -178,32 +155,9 @@ class Family:
         return f"<family of primitives {self.name}>"
 
 
-def _check_takes(function: Callable, n: int, what: str) -> None:
-    """A TypeError now, at definition, if `function` cannot be called with n positional arguments."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):  # a builtin without a signature: it will say so when called
-        return
-    try:
-        signature.bind(*[None] * n)
-    except TypeError:
-        names = ", ".join(["out"] + [f"x{i}" for i in range(n - 1)])
-        raise TypeError(f"{what}: derivative({names}), got derivative{signature}") from None
-
-
-# --- the registry: every primitive by name, so tests check each one (custom ones included) ------
-
+# the registry: every primitive by name, so tests check each one (custom ones included); the
+# table below registers each entry on the line that defines it
 _registry: dict[str, Primitive | Family] = {}
-
-
-def registered() -> dict[str, Primitive | Family]:
-    """Every named primitive or family: the built-in table and any defined with `@primitive`.
-
-    Tests walk this table, so an op you add is gradient-checked like the built-ins.
-    """
-    return dict(_registry)
-
-
 _Entry = TypeVar("_Entry", Primitive, Family)
 
 
@@ -212,299 +166,13 @@ def _register(p: _Entry) -> _Entry:
     return p
 
 
-def examples(size: int = 5) -> dict[str, Primitive]:
-    """Every registered primitive with a fixed number of inputs, by name, for the table's tests:
-    a family by its example members (`**2`, `**-1`), an op of any arity at `size` inputs (five:
-    a neuron's `w·x+b` with two weights)."""
-    found: dict[str, Primitive] = {}
-    for entry in _registry.values():
-        if isinstance(entry, Family):
-            for constant in entry.examples:
-                member = entry(constant)
-                found[member.name] = member
-        elif entry.arity is None:
-            found[entry.name] = Primitive(
-                entry.name, entry.forward, entry.derivative, size, entry.template, parts=entry.parts
-            )
-        else:
-            found[entry.name] = entry
-    return found
-
-
-@contextmanager
-def local_registry() -> Iterator[None]:
-    """Context in which ops defined with `@primitive` are registered only until the block ends.
-
-    For a test or a notebook cell that defines a throwaway op (a wrong one, on purpose): the
-    table other tests walk is left as it was.
-    """
-    saved = dict(_registry)
-    try:
-        yield
-    finally:
-        _registry.clear()
-        _registry.update(saved)
-
-
-def primitive(
-    name: str, derivative: Callable, arity: int | None = None, template: str = ""
-) -> Callable[[Callable], Primitive]:
-    """Decorator: turn a float function into a primitive the graph can differentiate.
-
-    `derivative(out, *inputs)` returns d out / d input (a tuple of them for several inputs),
-    written in arithmetic so it also works on Values for higher derivatives. The arity is read
-    from the function's signature unless given.
-
-    >>> from engine import Value
-    >>> @primitive('cube', derivative=lambda out, x: 3 * x**2)
-    ... def cube(x):
-    ...     return x ** 3
-    >>> cube(2.0), cube(Value(2.0)).op
-    (8.0, 'cube')
-    """
-
-    def define(forward: Callable) -> Primitive:
-        n = arity
-        if n is None:
-            n = len(inspect.signature(forward).parameters)
-        return _register(Primitive(name, forward, derivative, n, template))
-
-    return define
-
-
-# --- the table read at a node: what backward multiplies by ------------------------------------
-
-
-def local_derivatives(node: Any, create_graph: bool = False) -> tuple:
-    """d node / d parent for each parent, in operand order: what backward multiplies by.
-
-    With `create_graph=True` the derivatives are Values built from the graph.
-
-    >>> from engine import Value
-    >>> a, b = Value(2.0), Value(5.0)
-    >>> local_derivatives(a * b)
-    (5.0, 2.0)
-    """
-    primitive, a, b = node._primitive, node._a, node._b
-    if primitive is None:
-        return ()
-    if type(primitive) is UserOp:
-        if create_graph:
-            raise TypeError(
-                f"create_graph=True cannot look inside op {primitive.name!r}, written as a _backward closure: "
-                "define it with @engine.primitive (its forward and derivative rule) to differentiate it again"
-            )
-        return closure_derivatives(node)
-    if create_graph:
-        local = primitive.derivative(node, *node.parents)
-    elif b is not None:  # two operands: the rule gives a pair
-        return primitive.derivative(node.data, a.data, b.data)
-    else:
-        local = primitive.derivative(node.data, *[p.data for p in a])
-    return (local,) if len(node.parents) == 1 else tuple(local)
-
-
-def chain_rule(node: Any, grad: Scalar, create_graph: bool = False) -> list:
-    """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
-
-        d root / d parent = d root / d node  ×  d node / d parent
-
-    summed over every node that uses the parent (the caller adds the shares up). `grad`, the
-    drawings' step-through and expanded nodes use it; `backward` takes the same step in place,
-    over many nodes in one call (value.py's `_chain_rule_steps`: a call per node would cost it
-    43% more instructions).
-
-    >>> from engine import Value
-    >>> a, b = Value(2.0), Value(5.0)
-    >>> chain_rule(a * b, 10.0)
-    [50.0, 20.0]
-    """
-    return [local * grad for local in local_derivatives(node, create_graph)]
-
-
-def closure_derivatives(node: Any, upstream: float = 1.0, held: float = 0.0) -> tuple:
-    """What a `_backward` closure adds to each parent's grad per unit of `upstream`, measured by
-    running it once with `node.grad = upstream` and every parent's grad at `held` (then put back).
-
-    A parent that appears twice gets the whole of its share at its first place (and 0 at the
-    others), so the shares still add up to what backward gives it.
-    """
-    parents = node.parents
-    distinct = list(dict.fromkeys(parents))
-    saved, saved_own = [p.grad for p in distinct], node.grad
-    try:
-        for p in distinct:
-            p.grad = held
-        node.grad = upstream
-        node._backward()
-        added = {p: (p.grad - held) / upstream for p in distinct}
-    finally:
-        for p, grad in zip(distinct, saved):
-            p.grad = grad
-        node.grad = saved_own
-    return tuple(added.pop(p, 0.0) for p in parents)
-
-
-# --- a zero that wins: where PyTorch's backward selects 0 instead of multiplying ------------------
-
-
-class StrongZero(float):
-    """A local derivative of 0 that stays 0 whatever gradient it meets: 0 × inf and 0 × nan are 0.
-
-    The chain rule multiplies, and for floats 0 × inf is nan. PyTorch's relu does not multiply
-    in backward: where x <= 0 it hands back 0 whatever arrives, so in `relu(x).log()` at x = -1
-    the inf from log'(0) stops at the relu and x.grad is 0, not nan. A derivative rule that
-    returns `strong_zero` says the same ("strong zero" is ChainRules.jl's name for it).
-
-    >>> strong_zero * math.inf, math.nan * strong_zero, 0.0 * math.inf
-    (0.0, 0.0, nan)
-    """
-
-    __slots__ = ()
-
-    def __mul__(self, other: Any) -> Any:
-        # (a float subclass on the right of `*` is asked first, so `g * strong_zero` lands here
-        # too); a gradient that is a Value (grad(..., create_graph=True)) gets a Value 0, a
-        # constant leaf: this derivative is 0 and stays 0 when differentiated again
-        if type(other) is float or isinstance(other, numbers.Real):
-            return 0.0
-        return type(other)(0.0)
-
-    __rmul__ = __mul__
-
-
-strong_zero = StrongZero(0.0)
-
-
-class Ratio(float):
-    """A local derivative u/v kept as a fraction, so a gradient g is multiplied into it: (g·u)/v.
-
-    As a float it is u/v; times a gradient it is (g·u)/v, which is what PyTorch computes and
-    which stays a number where u/v alone does not. The slope of log at x is 1/x: at x = 5e-324
-    that is inf, and inf × an upstream 0 is nan, where g/x is 0. The slope of 1/x is -(1/x)/x:
-    for |x| > 1e154 its square underflows to 0, and `a / b` (built as a · b**-1) reaches b**-1
-    with a gradient the size of a: (g·a·(-1/b))/b is a/b², a number like any other (PyTorch's
-    division computes -g·(a/b)/b). `(x*K) / (x*K)` with K = 8.6e228 then gives d/dx = 0, not 1/x.
-
-    >>> d = ratio(-1e-200, 1e200); float(d), 1e200 * d
-    (-0.0, -1e-200)
-    """
-
-    __slots__ = ("u", "v")
-    u: float
-    v: float
-
-    def __mul__(self, other: Any) -> Any:
-        # (a float subclass on the right of `*` is asked first, so `g * d` lands here too)
-        if type(other) is float:
-            return _divide(other * self.u, self.v)
-        return float(self) * other
-
-    __rmul__ = __mul__
-
-
-def _divide(u: float, v: float) -> float:
-    # IEEE division: x/±0 is ±inf (signed by both), 0/0 and nan/0 are nan; Python would raise
-    if v:
-        return u / v
-    return _nan if u == 0 or u != u else math.copysign(_inf, u) * math.copysign(1.0, v)
-
-
-def ratio(u: Scalar, v: Scalar) -> Scalar:
-    """u/v, kept as a fraction (`Ratio`) when both are floats; the quotient of Values otherwise."""
-    if type(u) is float and type(v) is float:
-        fraction = Ratio(_divide(u, v))
-        fraction.u, fraction.v = u, v
-        return fraction
-    return u / v  # Values under create_graph: the graph of u/v
-
-
-# ---------------------------------------------------------------------------------------
-# Safe float forwards: IEEE-754 results (inf, nan) where Python's math would raise.
-
-
-def _pow(x: float, k: float) -> float:
-    try:
-        r = x**k
-    except ZeroDivisionError:  # 0 ** negative: inf, signed like IEEE pow for odd integers
-        odd = float(k).is_integer() and int(k) % 2 == 1
-        return math.copysign(_inf, x) if odd else _inf
-    except OverflowError:  # too large (or too near 0, for k < 0) to hold: inf, signed for odd k
-        if x < 0 and not float(k).is_integer():
-            return _nan  # negative ** fractional has no real value, however large
-        odd = float(k).is_integer() and int(k) % 2 == 1
-        return -_inf if (x < 0 and odd) else _inf
-    return _nan if type(r) is complex else r  # negative ** fractional has no real value
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _inf
-
-
-def _log(x: float) -> float:
-    if x > 0:
-        return math.log(x)
-    return -_inf if x == 0 else _nan
-
-
-def _sqrt(x: float) -> float:
-    return math.sqrt(x) if x >= 0 else _nan
-
-
-def _trig(f: Callable[[float], float]) -> Callable[[float], float]:
-    def safe(x: float) -> float:
-        return f(x) if math.isfinite(x) else _nan
-
-    return safe
-
-
-def _sigmoid(x: float) -> float:
-    # never exponentiate a large positive number: exp(-|x|) is at most 1
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), finite for any finite x
-    if x != x:
-        return x
-    return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _relu(x: float) -> float:
-    return 0.0 if x < 0.0 else x  # nan stays nan and -0.0 stays -0.0, as in PyTorch
-
-
-def _sign(x: float) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-# ---------------------------------------------------------------------------------------
-# The table. Each rule gives d out / d input; backward multiplies it by the gradient so far.
+# --- the table: each rule gives d out / d input; backward multiplies it by the gradient so far ----
 
 # d(a + b)/da = 1, d(a + b)/db = 1
 add = _register(Primitive("+", operator.add, lambda out, a, b: (1.0, 1.0), 2, "{0} + {1}"))
 
 # d(a * b)/da = b, d(a * b)/db = a
 mul = _register(Primitive("*", operator.mul, lambda out, a, b: (b, a), 2, "{0} * {1}"))
-
-
-def real_constant(x: object, what: str) -> float:
-    """`x` as a float when it is a real number (not a bool, a str or a Value), else a TypeError
-    naming `what`: the constant of a family (x ** k, leaky_relu's slope) is fixed, not a node.
-
-    >>> real_constant(2, "the exponent k of x ** k")
-    2.0
-    """
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
-    hint = " (a constant, not a node: use its .data)" if hasattr(x, "_apply") else ""
-    raise TypeError(f"{what} must be a real number (int, float, Fraction...), got {type(x).__name__} {x!r:.40}{hint}")
 
 
 def _power_of(k: float) -> Primitive:
@@ -593,7 +261,7 @@ def leaky_relu(x: Scalar, slope: float = 0.01) -> Scalar:
     return leaky_relus(real_constant(slope, "leaky_relu's slope"))(x)
 
 
-# --- log-sum-exp: the normaliser of softmax and cross-entropy ----------------------------------
+# --- log-sum-exp: the normaliser of softmax and cross-entropy -------------------------------------
 # One node for log(e^x0 + e^x1 + ...), computed stably: with m the largest input, it is
 # m + log(sum e^(xi - m)), and no exponent is ever above 0. As a primitive the shift m is worked
 # out on every call (a compiled step too), instead of being a number read from one call's data.
@@ -603,7 +271,7 @@ def _logsumexp(*xs: float) -> float:
     m = max(xs)
     if not math.isfinite(m):  # +inf: the sum is inf; -inf (every input): the sum is 0, its log -inf;
         # but any nan makes it nan, wherever it stands (max() skips a nan after the first input)
-        return _nan if any(x != x for x in xs) else m
+        return math.nan if any(x != x for x in xs) else m
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
@@ -627,7 +295,7 @@ def logsumexp(*xs: Scalar) -> Scalar:
     return _logsumexp_primitive(*xs)
 
 
-# --- a fused node for a neuron ----------------------------------------------------------------
+# --- a fused node for a neuron --------------------------------------------------------------------
 # b + w0*x0 + w1*x1 + ... is 2n nodes when built from + and *; as one node it is the same
 # arithmetic with a tenth of the objects, which is most of the speed of training through nn.
 # Parents, in order: w0 .. w(n-1), x0 .. x(n-1), b.
@@ -686,3 +354,169 @@ def linear(w: Sequence[Scalar], x: Sequence[Scalar], b: Scalar) -> Scalar:
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     return linear_primitive(*w, *x, b)
+
+
+# --- the registry, for tests and for ops of your own ----------------------------------------------
+
+
+def registered() -> dict[str, Primitive | Family]:
+    """Every named primitive or family: the built-in table and any defined with `@primitive`.
+
+    Tests walk this table, so an op you add is gradient-checked like the built-ins.
+    """
+    return dict(_registry)
+
+
+def examples(size: int = 5) -> dict[str, Primitive]:
+    """Every registered primitive with a fixed number of inputs, by name, for the table's tests:
+    a family by its example members (`**2`, `**-1`), an op of any arity at `size` inputs (five:
+    a neuron's `w·x+b` with two weights)."""
+    found: dict[str, Primitive] = {}
+    for entry in _registry.values():
+        if isinstance(entry, Family):
+            for constant in entry.examples:
+                member = entry(constant)
+                found[member.name] = member
+        elif entry.arity is None:
+            found[entry.name] = Primitive(
+                entry.name, entry.forward, entry.derivative, size, entry.template, parts=entry.parts
+            )
+        else:
+            found[entry.name] = entry
+    return found
+
+
+@contextmanager
+def local_registry() -> Iterator[None]:
+    """Context in which ops defined with `@primitive` are registered only until the block ends.
+
+    For a test or a notebook cell that defines a throwaway op (a wrong one, on purpose): the
+    table other tests walk is left as it was.
+    """
+    saved = dict(_registry)
+    try:
+        yield
+    finally:
+        _registry.clear()
+        _registry.update(saved)
+
+
+def primitive(
+    name: str, derivative: Callable, arity: int | None = None, template: str = ""
+) -> Callable[[Callable], Primitive]:
+    """Decorator: turn a float function into a primitive the graph can differentiate.
+
+    `derivative(out, *inputs)` returns d out / d input (a tuple of them for several inputs),
+    written in arithmetic so it also works on Values for higher derivatives. The arity is read
+    from the function's signature unless given.
+
+    >>> from engine import Value
+    >>> @primitive('cube', derivative=lambda out, x: 3 * x**2)
+    ... def cube(x):
+    ...     return x ** 3
+    >>> cube(2.0), cube(Value(2.0)).op
+    (8.0, 'cube')
+    """
+
+    def define(forward: Callable) -> Primitive:
+        n = arity
+        if n is None:
+            n = len(inspect.signature(forward).parameters)
+        return _register(Primitive(name, forward, derivative, n, template))
+
+    return define
+
+
+# --- ops written micrograd's way ------------------------------------------------------------------
+
+
+class UserOp:
+    """What made a node built micrograd's way, `Value(data, (a, b), 'op')`: the op's name.
+
+    Its step of backward is the closure the learner assigns to `node._backward`; the table holds
+    no forward or derivative rule for it, so tools that need one (grad with create_graph=True,
+    compile) refuse it by name, and the others measure what the closure does.
+    """
+
+    __slots__ = ("name",)
+    forward = derivative = parts = arity = None
+    template = ""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} written with a _backward closure>"
+
+
+# --- the table read at a node: what backward multiplies by ----------------------------------------
+
+
+def local_derivatives(node: Any, create_graph: bool = False) -> tuple:
+    """d node / d parent for each parent, in operand order: what backward multiplies by.
+
+    With `create_graph=True` the derivatives are Values built from the graph.
+
+    >>> from engine import Value
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_derivatives(a * b)
+    (5.0, 2.0)
+    """
+    primitive, a, b = node._primitive, node._a, node._b
+    if primitive is None:
+        return ()
+    if type(primitive) is UserOp:
+        if create_graph:
+            raise TypeError(
+                f"create_graph=True cannot look inside op {primitive.name!r}, written as a _backward closure: "
+                "define it with @engine.primitive (its forward and derivative rule) to differentiate it again"
+            )
+        return closure_derivatives(node)
+    if create_graph:
+        local = primitive.derivative(node, *node.parents)
+    elif b is not None:  # two operands: the rule gives a pair
+        return primitive.derivative(node.data, a.data, b.data)
+    else:
+        local = primitive.derivative(node.data, *[p.data for p in a])
+    return (local,) if len(node.parents) == 1 else tuple(local)
+
+
+def chain_rule(node: Any, grad: Scalar, create_graph: bool = False) -> list:
+    """What backward hands each parent of `node`, in operand order, given `grad` = d root / d node:
+
+        d root / d parent = d root / d node  ×  d node / d parent
+
+    summed over every node that uses the parent (the caller adds the shares up). `grad`, the
+    drawings' step-through and expanded nodes use it; `backward` takes the same step in place,
+    over many nodes in one call (value.py's `_chain_rule_steps`: a call per node would cost it
+    43% more instructions).
+
+    >>> from engine import Value
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> chain_rule(a * b, 10.0)
+    [50.0, 20.0]
+    """
+    return [local * grad for local in local_derivatives(node, create_graph)]
+
+
+def closure_derivatives(node: Any, upstream: float = 1.0, held: float = 0.0) -> tuple:
+    """What a `_backward` closure adds to each parent's grad per unit of `upstream`, measured by
+    running it once with `node.grad = upstream` and every parent's grad at `held` (then put back).
+
+    A parent that appears twice gets the whole of its share at its first place (and 0 at the
+    others), so the shares still add up to what backward gives it.
+    """
+    parents = node.parents
+    distinct = list(dict.fromkeys(parents))
+    saved, saved_own = [p.grad for p in distinct], node.grad
+    try:
+        for p in distinct:
+            p.grad = held
+        node.grad = upstream
+        node._backward()
+        added = {p: (p.grad - held) / upstream for p in distinct}
+    finally:
+        for p, grad in zip(distinct, saved):
+            p.grad = grad
+        node.grad = saved_own
+    return tuple(added.pop(p, 0.0) for p in parents)

@@ -296,3 +296,30 @@ def test_property_tests_run_the_same_examples_every_time_under_ci():
     assert ci.derandomize is True and ci.database is None
     if os.environ.get("CI") == "true":  # and in force in CI
         assert settings.default.derandomize is True and settings.default.database is None
+
+
+def _table_opening(path: Path) -> tuple[int, list[str], int]:
+    """Where a file's first `_register(...)` line is, the functions and classes above it, its length."""
+    source = path.read_text(encoding="utf-8")
+    body = ast.parse(source).body
+    registers = [
+        i
+        for i, s in enumerate(body)
+        if isinstance(s, ast.Assign)
+        and isinstance(s.value, ast.Call)
+        and isinstance(s.value.func, ast.Name)
+        and s.value.func.id == "_register"
+    ]
+    above = [s.name for s in body[: registers[0]] if isinstance(s, (ast.FunctionDef, ast.ClassDef))]
+    return body[registers[0]].lineno, above, len(source.splitlines())
+
+
+def test_a_reader_opening_ops_py_meets_the_table_of_primitives_right_after_what_one_entry_is():
+    first, above, length = _table_opening(ROOT / "engine" / "ops.py")
+    # above the table only what it needs to run: what one entry is, and how an entry is registered;
+    # the registry's tools and the local derivatives at a node come after it, the IEEE-754 float
+    # helpers live in floats.py
+    assert above == ["Primitive", "_check_takes", "Family", "_register"]
+    # bounds from the layout reached (issue 12): the first entry (`add`) at line 172, not 491, and
+    # 522 lines, not 688 (the rest is the table itself and what the engine asks of it)
+    assert first <= 180 and length <= 530, f"the table starts at line {first} of {length}"
