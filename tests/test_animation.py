@@ -285,6 +285,27 @@ def test_the_notebook_view_is_the_html_player_inline(lecture_neuron):
     assert shown.count("&quot;caption&quot;:") == 6  # step 0 and its five steps, as changes
 
 
+@needs_dot
+@pytest.mark.parametrize("which", ["lecture neuron", "MLP loss"])
+def test_in_a_notebook_column_the_inline_player_shows_its_whole_drawing_without_scrolling(
+    browser_page, tmp_path, lecture_neuron, which
+):
+    root = lecture_neuron()[0] if which == "lecture neuron" else _mlp_loss()
+    page = browser_page
+    page.set_viewport_size({"width": 900, "height": 800})  # a notebook's output column
+    (tmp_path / "cell.html").write_text(
+        f"<!DOCTYPE html><body style='margin:0'>{backward_widget(root)._repr_html_()}</body>", encoding="utf-8"
+    )
+    page.goto((tmp_path / "cell.html").as_uri())
+    inside = page.frames[1]
+    inside.wait_for_selector("#stage svg")
+    frame_height = page.evaluate("document.querySelector('iframe').getBoundingClientRect().height")
+    drawing_bottom = inside.evaluate("document.querySelector('#stage svg').getBoundingClientRect().bottom")
+    said = f"the drawing ends at {drawing_bottom:.0f} px in a {frame_height:.0f} px frame"
+    assert drawing_bottom <= frame_height, said
+    assert inside.evaluate("document.documentElement.scrollHeight") <= frame_height + 1  # nothing to scroll to
+
+
 def test_a_path_that_cannot_be_written_is_refused_before_any_frame_naming_that_path(tmp_path, monkeypatch):
     import engine.draw.animation
 

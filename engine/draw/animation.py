@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -255,13 +256,22 @@ def player_html(svg: str, data: dict, *, title: str, interval_ms: int = 900) -> 
 
 
 class _InlinePlayer:
-    """The HTML player shown inline in a notebook."""
+    """The HTML player shown inline in a notebook, in a frame tall enough for the whole drawing."""
 
-    def __init__(self, page: str) -> None:
+    _COLUMN_PX = 850  # what a notebook's ~900 px output column leaves the page inside the frame
+    _ABOVE_PX = 230  # the title, the controls, the keys line and a two-line caption, with margins
+
+    def __init__(self, page: str, svg: str) -> None:
         self.page = page
+        size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        width, height = (float(size.group(1)) * 4 / 3, float(size.group(2)) * 4 / 3) if size else (0.0, 480.0)
+        # the page shrinks a drawing wider than the column to fit it (max-width: 100%), its height too
+        shown = height * min(1.0, self._COLUMN_PX / width) if width else height
+        self.height_px = round(self._ABOVE_PX + shown)
 
     def _repr_html_(self) -> str:
-        return f'<iframe srcdoc="{html.escape(self.page)}" style="width:100%;height:32em;border:0"></iframe>'
+        style = f"width:100%;height:{self.height_px}px;border:0"
+        return f'<iframe srcdoc="{html.escape(self.page)}" style="{style}"></iframe>'
 
 
 def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 2000, **options):
@@ -278,4 +288,4 @@ def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 200
     require(is_integer(max_steps) and max_steps >= 1, "max_steps", "a whole number >= 1", max_steps)
     _check_options(root, options, "backward_widget")
     svg, data = _step_through(root, max_steps, options, progress=True)
-    return _InlinePlayer(player_html(svg, data, title="backward, step by step", interval_ms=interval_ms))
+    return _InlinePlayer(player_html(svg, data, title="backward, step by step", interval_ms=interval_ms), svg)
