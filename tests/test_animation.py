@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import select
 import shutil
+import stat
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from engine import Value
 from engine.draw.animation import backward_animation, backward_frames, backward_widget
-from engine.draw.dot import GraphvizNotFoundError
+from engine.draw.dot import GraphvizFailed, GraphvizNotFoundError, GraphvizTimeout, draw_dot, run_graphviz
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -357,3 +361,120 @@ def test_an_export_shows_a_progress_bar_once_it_takes_a_second_and_none_with_pro
     (shown, bar), (quiet, _) = bars
     assert shown["delay"] == 1.0 and not shown["disable"] and quiet["disable"]
     assert bar.n == bar.total == 5 + 2  # every step, the first drawing and its layout
+
+
+# --- a Graphviz that hangs or fails: a time limit and one exception, never a hang -----------------
+
+
+def fake_dot(tmp_path: Path, body: str) -> str:
+    """A PATH whose only `dot` is the shell script `body`."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "dot"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(folder)
+
+
+def has_ended(pid: int) -> bool:
+    """Whether process `pid` has ended, waiting for it up to 10 s (the fake dot's child sleeps 60 s)."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([handle], [], [], 10)[0])  # a pidfd is readable once its process ends
+    finally:
+        os.close(handle)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux's pidfd to see the child end")
+def test_a_hanging_dot_is_stopped_with_what_it_started_and_no_file_is_written(tmp_path, monkeypatch, lecture_neuron):
+    child = tmp_path / "child.pid"
+    # not `exec`: the sleep is dot's child, which must be stopped along with dot
+    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"{shutil.which('sleep')} 60 & echo $! > {child}; wait"))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(GraphvizTimeout, match="was still drawing after 1 s and was stopped") as caught:
+        backward_animation(lecture_neuron()[0], out / "walk.html", timeout=1)
+    assert isinstance(caught.value, GraphvizFailed) and caught.value.timeout == 1
+    assert list(out.iterdir()) == []
+    assert has_ended(int(child.read_text()))
+
+
+def test_frames_stop_at_the_first_frame_past_the_time_limit(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"echo run >> {runs}; exec {shutil.which('sleep')} 60"))
+    y = Value(0.5, label="x")
+    for _ in range(20):
+        y = y * 1.01
+    with pytest.raises(GraphvizTimeout, match="after 0.5 s"):
+        backward_frames(y, timeout=0.5)
+    # 21 frames, two drawn at a time: once one is stopped, the frames not yet begun are not drawn
+    assert len(runs.read_text().split()) < 21
+
+
+FAILING = {
+    "an error": (
+        "echo 'Error: <stdin>: syntax error in line 1' >&2; exit 1",
+        "Error: <stdin>: syntax error in line 1",
+        1,
+    ),
+    "silence": ("exit 4", "it exited with status 4 and said nothing", 4),
+    "a crash": ("kill -SEGV $$", "it was killed by SIGSEGV", -11),
+}
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_a_failing_dot_raises_graphviz_failed_with_its_own_words(case, tmp_path, monkeypatch, lecture_neuron):
+    body, why, status = FAILING[case]
+    monkeypatch.setenv("PATH", fake_dot(tmp_path, body))
+    out = tmp_path / "out"
+    out.mkdir()
+    for export in (
+        lambda: backward_animation(lecture_neuron()[0], out / "walk.html"),
+        lambda: backward_frames(lecture_neuron()[0]),
+    ):
+        with pytest.raises(GraphvizFailed) as caught:
+            export()
+        assert caught.value.why == why and caught.value.returncode == status
+        assert str(caught.value) == f"Graphviz's dot failed to draw the svg: {why}"
+    assert list(out.iterdir()) == []
+
+
+def test_a_dot_that_cannot_be_run_raises_graphviz_failed_naming_it(tmp_path, monkeypatch, lecture_neuron):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "dot").write_bytes(b"\x00\x01 not a program")
+    (folder / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    with pytest.raises(
+        GraphvizFailed, match=f"Graphviz's dot \\({re.escape(str(folder / 'dot'))}\\) cannot be run: Exec format error"
+    ):
+        backward_animation(lecture_neuron()[0], tmp_path / "walk.html")
+    assert not (tmp_path / "walk.html").exists()
+
+
+@pytest.mark.parametrize("bad", [0, -1.5, math.nan, math.inf, "60", True])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_before_any_drawing(
+    bad, tmp_path, monkeypatch, lecture_neuron
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: a drawing begun would say so instead
+    root = lecture_neuron()[0]
+    exports = [
+        lambda: backward_animation(root, tmp_path / "walk.html", timeout=bad),
+        lambda: backward_frames(root, timeout=bad),
+        lambda: backward_widget(root, timeout=bad),
+        lambda: run_graphviz(b"digraph {}", "svg", timeout=bad),
+    ]
+    for export in exports:
+        with pytest.raises(ValueError, match=r"^timeout must be None \(no limit\) or a number of seconds > 0, got "):
+            export()
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_dot
+def test_with_a_time_limit_the_pictures_are_graphviz_s_own(lecture_neuron):
+    drawing = draw_dot(lecture_neuron()[0], step=2)
+    assert run_graphviz(drawing.source.encode("utf-8"), "svg", timeout=60) == drawing.pipe("svg")  # graphviz's pipe
+    assert backward_frames(lecture_neuron()[0], timeout=60) == backward_frames(lecture_neuron()[0])

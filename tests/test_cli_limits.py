@@ -133,6 +133,49 @@ def test_a_hanging_graphviz_is_stopped_after_the_timeout(how, tmp_path, monkeypa
     assert list(work.iterdir()) == []
 
 
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_a_hanging_graphviz_is_stopped_after_the_timeout_for_the_html_player_too(how, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"exec {shutil.which('sleep')} 60"))
+    work = tmp_path / "work"
+    work.mkdir()
+    args = ["draw", "x*y", "--at", "x=1", "y=2", "-o", "walk.html"]
+    if how == "option":
+        args += ["--graphviz-timeout", "1"]
+    else:
+        monkeypatch.setenv("CHAINRULE_GRAPHVIZ_TIMEOUT", "1")
+    status, out, err = run(args, work, monkeypatch, capsys)
+    assert status == 3 and out == ""
+    assert "Graphviz's dot was still drawing walk.html after 1 s and was stopped" in one_line(err)
+    assert "--graphviz-timeout" in err
+    assert list(work.iterdir()) == []  # neither walk.html nor a temporary file
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_graphviz_that_fails_inside_the_html_player_says_so_as_for_a_picture(case, tmp_path, monkeypatch, capsys):
+    body, words = FAILING[case]
+    monkeypatch.setenv("PATH", fake_dot(tmp_path, body))
+    work = tmp_path / "work"
+    work.mkdir()
+    status, _, err = run(["draw", "x*y", "--at", "x=1", "y=2", "-o", "walk.html"], work, monkeypatch, capsys)
+    assert status == 3
+    assert words in one_line(err) and "Graphviz failed to draw walk.html: " in err
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("output", ["g.svg", "walk.html"])
+def test_a_dot_that_cannot_be_run_is_one_line_naming_it(output, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "dot").write_bytes(b"\x00\x01 not a program")
+    (folder / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    work = tmp_path / "work"
+    work.mkdir()
+    status, _, err = run(["draw", "x*y", "--at", "x=1", "y=2", "-o", output], work, monkeypatch, capsys)
+    assert status == 3 and f"Graphviz's dot ({folder / 'dot'}) cannot be run: Exec format error" in one_line(err)
+    assert list(work.iterdir()) == []
+
+
 @pytest.mark.parametrize("value", ["0", "soon", "nan"])
 def test_a_bad_timeout_variable_is_refused(value, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CHAINRULE_GRAPHVIZ_TIMEOUT", value)

@@ -11,13 +11,16 @@ graph box by box in the browser.
 from __future__ import annotations
 
 from engine.draw.animation import backward_animation, backward_frames, backward_widget
-from engine.draw.dot import Drawing, GraphvizNotFoundError, draw_dot
+from engine.draw.dot import Drawing, GraphvizFailed, GraphvizNotFoundError, GraphvizTimeout, draw_dot, run_graphviz
 from engine.draw.explorer import Explorer, explore
 
 __all__ = [
     "draw_dot",
     "Drawing",
     "GraphvizNotFoundError",
+    "GraphvizFailed",
+    "GraphvizTimeout",
+    "run_graphviz",
     "backward_animation",
     "backward_frames",
     "backward_widget",

@@ -12,6 +12,10 @@ The file is about one drawing plus a few bytes per step, however many steps the 
   to send to a student; a progress bar shows when writing takes more than a second;
 - `backward_widget(root)` shows the same player in a notebook;
 - `backward_frames(root)` gives a full SVG per step, for a caller who wants the pictures.
+
+Each takes `timeout=` (seconds a run of Graphviz's `dot` may take; None, the default, no limit):
+a `dot` past it is stopped and GraphvizTimeout raised, and one that fails raises GraphvizFailed
+with its own message (engine/draw/dot.py's run_graphviz), rather than the export hanging.
 """
 
 from __future__ import annotations
@@ -23,10 +27,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import graphviz
-
 from engine.checks import is_integer, require
-from engine.draw.dot import _explain_missing_graphviz, _fill, _grad_text, _graph_to_draw, draw_dot
+from engine.draw.dot import _check_timeout, _fill, _grad_text, _graph_to_draw, draw_dot, run_graphviz
 from engine.draw.style import _DARK, CURRENT, FED, PENDING_FILL
 from engine.draw.walkthrough import FINAL, replay_backward, step_caption, walk_through
 from engine.files import check_target, write_atomically
@@ -68,18 +70,22 @@ def _count_steps(root: Value, graph, max_steps: int) -> int:
     return total
 
 
-def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[str], list[str]]:
+def backward_frames(
+    root: Value, max_steps: int = 300, *, timeout: float | None = None, **options
+) -> tuple[list[str], list[str]]:
     """The SVG picture and the caption of every step of the backward walk, step 0 to the end.
 
     One full drawing per step (the HTML player needs only one; this is for a caller who wants the
     pictures). `options` are draw_dot's (rankdir, color_by, check, max_nodes, clusters,
     parameters, expand). A fused node drawn as its parts (expand=True) takes one step per part.
+    `timeout` bounds each frame's run of `dot` (seconds; None: no limit), see run_graphviz.
 
     >>> from engine import Value
     >>> svgs, captions = backward_frames((Value(2.0, label='x') * 3).tanh())
     >>> len(svgs), captions[1][:35]
     (3, 'step 1 of 2: n3 (the tanh node, dat')
     """
+    _check_timeout(timeout)
     _check_options(root, options, "backward_frames")
     # the very graph every frame draws, so the steps counted here are the steps drawn
     graph = _graph_to_draw(root, options.get("expand", True), options.get("check", False))
@@ -92,9 +98,13 @@ def backward_frames(root: Value, max_steps: int = 300, **options) -> tuple[list[
         captions.append(step_caption(graph.order, walk, names))
     # Each frame is laid out by its own run of dot: given all frames in one run, dot can place the
     # same graph differently from one frame to the next (a cluster flips), and the picture jumps.
-    with _explain_missing_graphviz(), ThreadPoolExecutor(max_workers=2) as pool:
-        out = list(pool.map(lambda source: graphviz.pipe("dot", "svg", source.encode("utf-8"), quiet=True), sources))
-    svgs = [svg.decode("utf-8") for svg in out]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(run_graphviz, source.encode("utf-8"), "svg", timeout) for source in sources]
+        try:
+            svgs = [run.result().decode("utf-8") for run in runs]
+        except BaseException:  # one frame failed: the frames not yet begun are not drawn at all
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [svg[svg.index("<svg") :].strip() for svg in svgs], captions
 
 
@@ -112,7 +122,9 @@ def _box_state(v: Value, i: int, walk, color_by, roles, part_of: str | None, cal
     return [_grad_text(g, status), fill, ink, "#8c8c8c" if g is None else ink, status, tooltip]
 
 
-def _step_through(root: Value, max_steps: int, options: dict, progress: bool) -> tuple[str, dict]:
+def _step_through(
+    root: Value, max_steps: int, options: dict, progress: bool, timeout: float | None
+) -> tuple[str, dict]:
     """The drawing (one SVG, every gradient pending) and the changes each step makes to it."""
     from tqdm.auto import tqdm  # imported here: `import engine` stays quick
 
@@ -171,8 +183,7 @@ def _step_through(root: Value, max_steps: int, options: dict, progress: bool) ->
                 }
             )
             bar.update(1)
-        with _explain_missing_graphviz():
-            svg = drawing.pipe("svg", quiet=True).decode("utf-8")
+        svg = run_graphviz(drawing.source.encode("utf-8"), "svg", timeout, drawing.engine).decode("utf-8")
         bar.update(1)
     data = {
         "steps": records,
@@ -193,13 +204,16 @@ def backward_animation(
     interval_ms: int = 900,
     max_steps: int = 2000,
     progress: bool = True,
+    timeout: float | None = None,
     **options,
 ) -> Path:
     """Write an HTML file that plays the backward walk of `root`; returns its path.
 
     One self-contained file (works offline): the graph drawn once, a slider over the steps,
     play/pause, the arrow keys, PageUp/PageDown (a tenth of the walk) and Home/End. `options` are
-    draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand).
+    draw_dot's (rankdir, color_by, check, max_nodes, clusters, parameters, expand). `timeout`
+    bounds the run of Graphviz's `dot` (seconds; None: no limit): past it, GraphvizTimeout is
+    raised and no file is written; a `dot` that fails raises GraphvizFailed with its own words.
 
     >>> from engine import Value
     >>> import tempfile, os
@@ -214,9 +228,10 @@ def backward_animation(
     require(is_integer(max_steps) and max_steps >= 1, "max_steps", "a whole number >= 1", max_steps)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
+    _check_timeout(timeout)
     _check_options(root, options, "backward_animation")
     path = check_target(path)  # before the drawing, which can take seconds
-    svg, data = _step_through(root, max_steps, options, progress)
+    svg, data = _step_through(root, max_steps, options, progress, timeout)
     page = player_html(svg, data, title=title, interval_ms=interval_ms)
     return write_atomically(path, lambda temporary: Path(temporary).write_text(page, encoding="utf-8"))
 
@@ -274,8 +289,12 @@ class _InlinePlayer:
         return f'<iframe srcdoc="{html.escape(self.page)}" style="{style}"></iframe>'
 
 
-def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 2000, **options):
+def backward_widget(
+    root: Value, *, interval_ms: int = 900, max_steps: int = 2000, timeout: float | None = None, **options
+):
     """A notebook view of the backward walk: the HTML player inline (one drawing, the steps as changes).
+
+    `timeout` bounds the run of Graphviz's `dot` as for backward_animation.
 
     >>> from engine import Value
     >>> view = backward_widget((Value(2.0, label='x') * 3).tanh())
@@ -286,6 +305,7 @@ def backward_widget(root: Value, *, interval_ms: int = 900, max_steps: int = 200
         is_integer(interval_ms) and interval_ms >= 1, "interval_ms", "a whole number of milliseconds >= 1", interval_ms
     )
     require(is_integer(max_steps) and max_steps >= 1, "max_steps", "a whole number >= 1", max_steps)
+    _check_timeout(timeout)
     _check_options(root, options, "backward_widget")
-    svg, data = _step_through(root, max_steps, options, progress=True)
+    svg, data = _step_through(root, max_steps, options, True, timeout)
     return _InlinePlayer(player_html(svg, data, title="backward, step by step", interval_ms=interval_ms), svg)

@@ -31,6 +31,10 @@ from __future__ import annotations
 
 import html
 import math
+import os
+import shutil
+import signal
+import subprocess
 import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,7 +42,7 @@ from contextlib import contextmanager
 import graphviz
 
 from engine.autodiff import _check_iterable_of_values, mismatches
-from engine.checks import is_integer, require
+from engine.checks import is_integer, is_real, require
 from engine.draw.collapse import Plan, plan_drawing
 from engine.draw.expand import DrawnGraph, drawn_graph
 from engine.draw.size import edges_of, pick_rankdir, wrap_rows
@@ -62,7 +66,16 @@ from engine.format import format_number
 from engine.names import node_names
 from engine.value import Value
 
-__all__ = ["draw_dot", "Drawing", "GraphvizNotFoundError", "RANKDIRS", "COLOR_MODES"]
+__all__ = [
+    "draw_dot",
+    "Drawing",
+    "run_graphviz",
+    "GraphvizNotFoundError",
+    "GraphvizFailed",
+    "GraphvizTimeout",
+    "RANKDIRS",
+    "COLOR_MODES",
+]
 
 _BOXES_PER_ROW = 3  # summary boxes side by side top to bottom before they wrap (4 made the demo 1,100 pt)
 _TITLE_CHARS = 60  # a longer expression is no title for a browser tab
@@ -94,6 +107,109 @@ def _explain_missing_graphviz() -> Iterator[None]:
         raise
     except graphviz.ExecutableNotFound as e:
         raise GraphvizNotFoundError() from e
+
+
+class GraphvizFailed(RuntimeError):
+    """Graphviz's program drew nothing: it exited with an error, was killed by a signal, could not
+    be started, or ran past its time limit (GraphvizTimeout, a kind of this one).
+
+    `why` is Graphviz's own message on one line (or how it ended when it said nothing);
+    `returncode` its exit status: negative, the signal that killed it; None, it never ran to an end.
+    """
+
+    def __init__(self, message: str, why: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.why = why
+        self.returncode = returncode
+
+
+class GraphvizTimeout(GraphvizFailed):
+    """Graphviz's program was still drawing after `timeout` seconds, and was stopped."""
+
+    def __init__(self, engine: str, timeout: float) -> None:
+        super().__init__(
+            f"Graphviz's {engine} was still drawing after {timeout:g} s and was stopped: allow it more "
+            "(timeout=SECONDS, or None for no limit) or fold more of the graph (a smaller max_nodes)",
+            f"it was stopped after {timeout:g} s",
+        )
+        self.timeout = timeout
+
+
+def _check_timeout(timeout: object) -> None:
+    """Refuse a time limit that is not None or a number of seconds > 0 (finite)."""
+    ok = timeout is None or (is_real(timeout) and 0 < timeout < math.inf)
+    require(ok, "timeout", "None (no limit) or a number of seconds > 0", timeout)
+
+
+def run_graphviz(source: bytes, fmt: str, timeout: float | None = None, engine: str = "dot") -> bytes:
+    """What Graphviz's `engine` program makes of the DOT text `source` in the format `fmt`, in memory.
+
+    graphviz's own `pipe` has no time limit, so the program is run here: after `timeout` seconds
+    (None: no limit) it is stopped, with anything it started, and GraphvizTimeout says so. Every
+    other way it can fail is one exception too: GraphvizNotFoundError when it is not installed,
+    GraphvizFailed with its own words when it exits with an error or crashes.
+
+    >>> run_graphviz(b"digraph { a -> b }", "svg", timeout=60).startswith(b"<?xml")
+    True
+    """
+    _check_timeout(timeout)
+    program = shutil.which(engine)
+    if program is None:
+        raise GraphvizNotFoundError()
+    try:
+        # in a process group of its own, so that stopping it stops whatever it started too
+        process = subprocess.Popen(
+            [program, f"-T{fmt}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as error:  # found but cannot be run (not executable, wrong architecture)
+        why = error.strerror or str(error)
+        raise GraphvizFailed(f"Graphviz's {engine} ({program}) cannot be run: {why}", why) from None
+    with process:
+        try:
+            out, err = process.communicate(source, timeout=timeout)
+        except subprocess.TimeoutExpired as expired:
+            _stop(process)
+            raise GraphvizTimeout(engine, expired.timeout) from None
+        except BaseException:  # Ctrl-C, say: the drawing is abandoned, so is the program drawing it
+            _stop(process)
+            raise
+    if process.returncode != 0:
+        why = _why(err, process.returncode)
+        raise GraphvizFailed(f"Graphviz's {engine} failed to draw the {fmt}: {why}", why, process.returncode)
+    return out
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill `process` and every process it started (its group, see run_graphviz), and reap it."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # no process groups (Windows): the program itself
+            process.kill()
+    except (ProcessLookupError, PermissionError):  # it has ended already
+        pass
+    process.wait()
+
+
+def _why(stderr: bytes, returncode: int) -> str:
+    """Graphviz's own message on one line (its stderr), or how it ended when it said nothing."""
+    said = " ".join(stderr.decode("utf-8", "replace").split())
+    said = said if said.isprintable() else repr(said)[1:-1]  # never a control character to the terminal
+    said = said if len(said) <= 300 else said[:300] + "..."
+    if returncode < 0:
+        return f"it was killed by {_signal_name(-returncode)}" + (f" ({said})" if said else "")
+    return said or f"it exited with status {returncode} and said nothing"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class Drawing(graphviz.Digraph):

@@ -25,21 +25,20 @@ from nn.cli.files import (
     ANIMATION,
     PICTURES,
     SOURCES,
+    graphviz_stop,
     graphviz_timeout,
     output_path,
     write_atomically,
     write_drawing,
 )
-from nn.cli.status import MISSING, OK, REFUSED, SHOWN_AT_MOST, Stop, shown
+from nn.cli.status import OK, REFUSED, SHOWN_AT_MOST, Stop, shown
 
 __all__ = ["run"]
 
 
 def run(args: argparse.Namespace) -> int:
     """Build, backward and draw `args.expression`; print its value and gradients. Returns OK."""
-    import graphviz
-
-    from engine import GraphvizNotFoundError, backward_animation, draw_dot
+    from engine import GraphvizFailed, GraphvizNotFoundError, backward_animation, draw_dot
     from nn.cli.expression import ExpressionError, UnknownNamesError, build
 
     out = output_path(args.output, PICTURES + SOURCES + ANIMATION, "-o") if args.output else None
@@ -76,12 +75,9 @@ def run(args: argparse.Namespace) -> int:
             "max_steps": args.max_steps,
         }
         try:
-            write_atomically(out, lambda tmp: backward_animation(root, tmp, **options))
-        except GraphvizNotFoundError as error:
-            raise Stop(str(error), MISSING) from None
-        except graphviz.CalledProcessError as error:  # dot ran and failed: its own words, one line
-            said = " ".join((error.stderr or b"").decode("utf-8", "replace").split())[:300]
-            raise Stop(f"Graphviz failed to draw {out}: {said or error}", MISSING) from None
+            write_atomically(out, lambda tmp: backward_animation(root, tmp, timeout=timeout, **options))
+        except (GraphvizNotFoundError, GraphvizFailed) as error:  # the same line as for a picture
+            raise graphviz_stop(error, out) from None
         except ValueError as error:  # the walk has more steps than one page should hold
             # the engine's words name its keyword; here the option is what to change
             said = str(error).split(" (backward_animation(")[0].replace("max_steps=", "--max-steps ")

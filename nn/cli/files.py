@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +36,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "TIMEOUT_VARIABLE",
     "require_graphviz",
+    "graphviz_stop",
     "write_drawing",
     "write_atomically",
     "require_matplotlib",
@@ -139,47 +139,36 @@ def write_drawing(drawing: graphviz.Digraph, out: Path, timeout: float = DEFAULT
 def render(source: bytes, kind: str, out: Path, timeout: float, engine: str = "dot") -> bytes:
     """The picture Graphviz makes of `source`, in memory: no file exists until it has succeeded.
 
-    `dot` is run here rather than through graphviz's `pipe`, which has no time limit: a `dot` that
-    hangs is stopped after `timeout` seconds. Every way it can fail (missing, an error, a crash,
-    a format this build lacks, too slow) ends the command with one line and status 3.
+    engine/draw/dot.py's `run_graphviz` runs `dot` with a time limit; every way it can fail
+    (missing, an error, a crash, a format this build lacks, too slow) ends the command with one
+    line and status 3 (`graphviz_stop`).
     """
-    from engine import GraphvizNotFoundError
+    from engine.draw.dot import GraphvizFailed, GraphvizNotFoundError, run_graphviz
 
-    program = shutil.which(engine)
-    if program is None:
-        raise _no_graphviz(GraphvizNotFoundError(), out)
     try:
-        done = subprocess.run([program, f"-T{kind}"], input=source, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Stop(
-            f"Graphviz's {engine} was still drawing {out} after {timeout:g} s and was stopped: allow it more "
+        return run_graphviz(source, kind, timeout, engine)
+    except (GraphvizNotFoundError, GraphvizFailed) as error:
+        raise graphviz_stop(error, out, engine) from None
+
+
+def graphviz_stop(error: Exception, out: Path, engine: str = "dot") -> Stop:
+    """The one line (status 3) for the engine's Graphviz error while drawing `out`.
+
+    The Python API's messages name its keywords (timeout=, max_nodes); these name the options.
+    """
+    from engine.draw.dot import GraphvizFailed, GraphvizTimeout
+
+    if isinstance(error, GraphvizTimeout):
+        return Stop(
+            f"Graphviz's {engine} was still drawing {out} after {error.timeout:g} s and was stopped: allow it more "
             f"with --graphviz-timeout SECONDS (or {TIMEOUT_VARIABLE}), or fold more with a smaller --max-nodes",
             MISSING,
-        ) from None
-    except OSError as error:  # found but cannot be run (not executable, wrong architecture)
-        raise Stop(f"Graphviz's {engine} ({program}) cannot be run: {error.strerror or error}", MISSING) from None
-    if done.returncode != 0:
-        raise Stop(f"Graphviz failed to draw {out}: {_why(done)}", MISSING)
-    return done.stdout
-
-
-def _why(done: subprocess.CompletedProcess[bytes]) -> str:
-    """Graphviz's own message on one line (its stderr), or how it ended when it said nothing."""
-    said = " ".join(done.stderr.decode("utf-8", "replace").split())
-    said = said if said.isprintable() else repr(said)[1:-1]  # never a control character to the terminal
-    said = said if len(said) <= 300 else said[:300] + "..."
-    if done.returncode < 0:
-        return f"it was killed by {_signal_name(-done.returncode)}" + (f" ({said})" if said else "")
-    return said or f"it exited with status {done.returncode} and said nothing"
-
-
-def _signal_name(number: int) -> str:
-    import signal
-
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
+        )
+    if isinstance(error, GraphvizFailed) and error.returncode is not None:  # it ran, and said why it failed
+        return Stop(f"Graphviz failed to draw {out}: {error.why}", MISSING)
+    if isinstance(error, GraphvizFailed):  # found but cannot be run: the engine's words name the program
+        return Stop(str(error), MISSING)
+    return _no_graphviz(error, out)
 
 
 def write_atomically(path: Path, write: Callable[[str], object]) -> None:
