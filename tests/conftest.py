@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -217,6 +219,21 @@ def _lecture_neuron() -> tuple[Value, dict[str, Value]]:
     o = n.tanh()
     o.label = "o"
     return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n, o=o)
+
+
+@pytest.fixture
+def fake_dot(tmp_path: Path) -> Callable[[str], str]:
+    """`fake_dot(body)`: a PATH whose only `dot` is the shell script `body` (a Graphviz that hangs or fails)."""
+
+    def make(body: str) -> str:
+        folder = tmp_path / "bin"
+        folder.mkdir()
+        script = folder / "dot"
+        script.write_text("#!/bin/sh\n" + body + "\n")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+        return str(folder)
+
+    return make
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import os
 import re
 import select
 import shutil
-import stat
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
@@ -366,16 +364,6 @@ def test_an_export_shows_a_progress_bar_once_it_takes_a_second_and_none_with_pro
 # --- a Graphviz that hangs or fails: a time limit and one exception, never a hang -----------------
 
 
-def fake_dot(tmp_path: Path, body: str) -> str:
-    """A PATH whose only `dot` is the shell script `body`."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    script = folder / "dot"
-    script.write_text("#!/bin/sh\n" + body + "\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(folder)
-
-
 def has_ended(pid: int) -> bool:
     """Whether process `pid` has ended, waiting for it up to 10 s (the fake dot's child sleeps 60 s)."""
     try:
@@ -389,10 +377,12 @@ def has_ended(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux's pidfd to see the child end")
-def test_a_hanging_dot_is_stopped_with_what_it_started_and_no_file_is_written(tmp_path, monkeypatch, lecture_neuron):
+def test_a_hanging_dot_is_stopped_with_what_it_started_and_no_file_is_written(
+    fake_dot, tmp_path, monkeypatch, lecture_neuron
+):
     child = tmp_path / "child.pid"
     # not `exec`: the sleep is dot's child, which must be stopped along with dot
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"{shutil.which('sleep')} 60 & echo $! > {child}; wait"))
+    monkeypatch.setenv("PATH", fake_dot(f"{shutil.which('sleep')} 60 & echo $! > {child}; wait"))
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(GraphvizTimeout, match="was still drawing after 1 s and was stopped") as caught:
@@ -402,9 +392,9 @@ def test_a_hanging_dot_is_stopped_with_what_it_started_and_no_file_is_written(tm
     assert has_ended(int(child.read_text()))
 
 
-def test_frames_stop_at_the_first_frame_past_the_time_limit(tmp_path, monkeypatch):
+def test_frames_stop_at_the_first_frame_past_the_time_limit(fake_dot, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"echo run >> {runs}; exec {shutil.which('sleep')} 60"))
+    monkeypatch.setenv("PATH", fake_dot(f"echo run >> {runs}; exec {shutil.which('sleep')} 60"))
     y = Value(0.5, label="x")
     for _ in range(20):
         y = y * 1.01
@@ -426,9 +416,9 @@ FAILING = {
 
 
 @pytest.mark.parametrize("case", FAILING)
-def test_a_failing_dot_raises_graphviz_failed_with_its_own_words(case, tmp_path, monkeypatch, lecture_neuron):
+def test_a_failing_dot_raises_graphviz_failed_with_its_own_words(fake_dot, case, tmp_path, monkeypatch, lecture_neuron):
     body, why, status = FAILING[case]
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, body))
+    monkeypatch.setenv("PATH", fake_dot(body))
     out = tmp_path / "out"
     out.mkdir()
     for export in (

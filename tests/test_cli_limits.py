@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 from pathlib import Path
 
 import pytest
@@ -74,16 +73,6 @@ def test_a_250_character_output_name_is_written_whole(args, tmp_path, monkeypatc
 # --- Graphviz that fails ----------------------------------------------------------------------
 
 
-def fake_dot(tmp_path: Path, body: str) -> str:
-    """A PATH whose only `dot` is the shell script `body`."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    script = folder / "dot"
-    script.write_text("#!/bin/sh\n" + body + "\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(folder)
-
-
 FAILING = {
     "an error": ("echo 'Error: <stdin>: syntax error in line 1' >&2; exit 1", "syntax error in line 1"),
     "a missing format": (
@@ -97,10 +86,10 @@ FAILING = {
 @pytest.mark.parametrize("case", FAILING)
 @pytest.mark.parametrize("command", [["draw", "tanh(x)", "--at", "x=1"], ["gradflow", "--depth", "2"]])
 def test_graphviz_that_fails_is_one_line_with_its_own_words_status_3_and_no_file(
-    case, command, tmp_path, monkeypatch, capsys
+    fake_dot, case, command, tmp_path, monkeypatch, capsys
 ):
     body, words = FAILING[case]
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, body))
+    monkeypatch.setenv("PATH", fake_dot(body))
     work = tmp_path / "work"
     work.mkdir()
     status, _, err = run([*command, "-o", "g.png"], work, monkeypatch, capsys)
@@ -109,8 +98,8 @@ def test_graphviz_that_fails_is_one_line_with_its_own_words_status_3_and_no_file
     assert list(work.iterdir()) == []
 
 
-def test_graphviz_that_fails_inside_the_html_player_is_one_line_too(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, FAILING["an error"][0]))
+def test_graphviz_that_fails_inside_the_html_player_is_one_line_too(fake_dot, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", fake_dot(FAILING["an error"][0]))
     work = tmp_path / "work"
     work.mkdir()
     status, _, err = run(["draw", "tanh(x)", "--at", "x=1", "-o", "walk.html"], work, monkeypatch, capsys)
@@ -119,8 +108,8 @@ def test_graphviz_that_fails_inside_the_html_player_is_one_line_too(tmp_path, mo
 
 
 @pytest.mark.parametrize("how", ["option", "variable"])
-def test_a_hanging_graphviz_is_stopped_after_the_timeout(how, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"exec {shutil.which('sleep')} 60"))
+def test_a_hanging_graphviz_is_stopped_after_the_timeout(fake_dot, how, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", fake_dot(f"exec {shutil.which('sleep')} 60"))
     work = tmp_path / "work"
     work.mkdir()
     args = ["draw", "x*w", "--at", "x=1", "w=2", "-o", "g.svg"]
@@ -134,8 +123,10 @@ def test_a_hanging_graphviz_is_stopped_after_the_timeout(how, tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("how", ["option", "variable"])
-def test_a_hanging_graphviz_is_stopped_after_the_timeout_for_the_html_player_too(how, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, f"exec {shutil.which('sleep')} 60"))
+def test_a_hanging_graphviz_is_stopped_after_the_timeout_for_the_html_player_too(
+    fake_dot, how, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", fake_dot(f"exec {shutil.which('sleep')} 60"))
     work = tmp_path / "work"
     work.mkdir()
     args = ["draw", "x*y", "--at", "x=1", "y=2", "-o", "walk.html"]
@@ -151,9 +142,11 @@ def test_a_hanging_graphviz_is_stopped_after_the_timeout_for_the_html_player_too
 
 
 @pytest.mark.parametrize("case", FAILING)
-def test_graphviz_that_fails_inside_the_html_player_says_so_as_for_a_picture(case, tmp_path, monkeypatch, capsys):
+def test_graphviz_that_fails_inside_the_html_player_says_so_as_for_a_picture(
+    fake_dot, case, tmp_path, monkeypatch, capsys
+):
     body, words = FAILING[case]
-    monkeypatch.setenv("PATH", fake_dot(tmp_path, body))
+    monkeypatch.setenv("PATH", fake_dot(body))
     work = tmp_path / "work"
     work.mkdir()
     status, _, err = run(["draw", "x*y", "--at", "x=1", "y=2", "-o", "walk.html"], work, monkeypatch, capsys)
