@@ -177,13 +177,17 @@ class _Scope:
         return scope, (self.name,)
 
 
-def _metas_inside(blocks: Sequence[_Scope]) -> list[Meta] | None:
-    """The Meta each block would give the nodes made inside it, entered from the current mode.
+def _metas_inside(blocks: Sequence[_Scope], within: _Scope | None = None) -> list[Meta] | None:
+    """The Meta each block would give the nodes made inside it, entered from the current mode
+    (from inside `within` first, when given: `with within, block:`).
 
     For a caller that makes a few nodes per block and tags them itself (an nn Layer's neurons),
-    saving a `with` block each. None in anomaly mode, where nodes carry their creation site:
-    then the blocks must be entered.
+    saving a `with` block each, and its own `within` block too. None in anomaly mode, where nodes
+    carry their creation site: then the blocks must be entered.
     """
+    if within is not None:
+        with within:
+            return _metas_inside(blocks)
     mode = _mode.get()
     if mode.anomaly:
         return None

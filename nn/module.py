@@ -26,11 +26,12 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypedDict, TypeGuard, cast
 
 from engine import Value, ops, scope
 from engine.checks import is_real, positive_integer
-from engine.modes import Meta, _metas_inside
+from engine.modes import Meta, _metas_inside, _Scope
 from engine.ops import linear_primitive, weighted_sum
 from engine.value import _node
 
@@ -48,6 +49,8 @@ _ACTIVATION_OPS = {
     "linear": None,
 }
 ACTIVATIONS = tuple(_ACTIVATION_OPS)
+
+_NO_BLOCK = nullcontext()  # a Layer called on its own has no outer block to enter
 
 # what a module takes: a list (or tuple) of numbers or Values; a lone one where it takes one
 _Inputs = Sequence[Value | float] | Value | float
@@ -286,24 +289,27 @@ class Layer(Module):
         self._scopes = [scope(f"neurons.{j}") for j in range(nout)]
 
     def __call__(self, x: _Inputs) -> Value | list[Value]:
-        x = _lifted(_as_inputs(x, len(self.neurons[0].w), "Layer"))
-        x_data = [v.data for v in x]
-        out: list[Value] = []
-        metas = _metas_inside(self._scopes)
-        if metas is None:  # anomaly mode: each node records where it was made, inside its scope
-            for block, neuron in zip(self._scopes, self.neurons):
-                with block:
-                    out.append(neuron._forward(x, x_data))
-        else:
-            # a neuron makes two nodes: rather than enter its scope (a third of its cost),
-            # it tags them with the scope's Meta
-            for block, meta, neuron in zip(self._scopes, metas, self.neurons):
-                if type(neuron) is Neuron and neuron.fused:
-                    out.append(neuron._forward(x, x_data, meta))
-                else:  # a subclass or an unfused neuron makes other nodes: they belong in its scope too
-                    with block:
-                        out.append(neuron._forward(x, x_data))
+        out = self._forward(_lifted(_as_inputs(x, len(self.neurons[0].w), "Layer")))
         return out[0] if len(out) == 1 else out
+
+    def _forward(self, x: Sequence[Value], within: _Scope | None = None) -> list[Value]:
+        # the layer's arithmetic, for inputs already checked and lifted to Values. `within` is
+        # the caller's block for this layer (an MLP's `layers.i`), handed over rather than entered
+        x_data = [v.data for v in x]
+        metas: Sequence[Meta | None] | None = _metas_inside(self._scopes, within)
+        if metas is None:  # anomaly mode: each node records where it was made, inside its scope
+            metas = [None] * len(self.neurons)
+        out: list[Value] = []
+        for block, meta, neuron in zip(self._scopes, metas, self.neurons):
+            if meta is not None and type(neuron) is Neuron and neuron.fused:
+                # a neuron makes two nodes: rather than enter its scope (a third of its cost),
+                # it tags them with the scope's Meta; and with no block open, making a node
+                # does not read the mode (an eighth of the forward pass, callgrind)
+                out.append(neuron._forward(x, x_data, meta))
+            else:  # a subclass or an unfused neuron makes other nodes: they belong in its scope too
+                with within if within is not None else _NO_BLOCK, block:
+                    out.append(neuron._forward(x, x_data))
+        return out
 
     def __repr__(self) -> str:
         first = self.neurons[0]
@@ -352,9 +358,16 @@ class MLP(Module):
 
     def __call__(self, x: _Inputs) -> Value | list[Value]:
         x = _lifted(_as_inputs(x, self.sizes[0], "MLP"))  # outside every layer: the inputs belong to the caller
+        values = True  # x holds Values: the inputs lifted, then a Layer's outputs (lifting again costs 1% of a step)
         for block, layer in zip(self._scopes, self.layers):
-            with block:
-                x = layer(x)
+            if values and type(layer) is Layer:  # it takes its block along: no block is open as its neurons run
+                inputs = cast("Sequence[Value]", _as_inputs(x, len(layer.neurons[0].w), "Layer"))
+                out = layer._forward(inputs, block)
+                x = out[0] if len(out) == 1 else out  # (as Layer.__call__ returns it)
+            else:  # a module of the learner's own, or one after it
+                with block:
+                    x = layer(x)
+            values = type(layer) is Layer
         return cast("Value | list[Value]", x)  # a layer's output: an MLP has at least one
 
     def to_torch(self) -> object:

@@ -266,6 +266,38 @@ def test_a_layers_nodes_carry_their_neurons_path_in_anomaly_mode_and_for_neuron_
     assert [v.op for v in topological_order(outs[1]) if not v.is_leaf] == ["w·x+b", "relu", "*"]
 
 
+def test_an_mlp_gives_its_layer_paths_to_neuron_subclasses_and_to_modules_of_the_learners_own():
+    from contextlib import nullcontext
+
+    from engine import detect_anomaly, topological_order
+
+    class Doubled(Neuron):
+        def _forward(self, x, x_data, meta=None):
+            return super()._forward(x, x_data, meta) * 2
+
+    class Halves(Module):  # a layer of the learner's own, with numbers out, not Values
+        def __call__(self, x):
+            return [xi.data / 2 for xi in x]
+
+    model = MLP(2, [3, 2, 1], seed=0)
+    model.layers[1].neurons[1] = Doubled(3, seed=1)
+    cut = MLP(2, [2, 2, 1], seed=0)
+    cut.layers[1] = Halves()
+    for mode in (nullcontext(), detect_anomaly()):
+        with mode:
+            out = model([0.5, -1.0])
+            after_halves = cut([0.5, -1.0])
+        interior = [v for v in topological_order(out) if not v.is_leaf]
+        assert {v.scope for v in interior} == {
+            f"layers.{i}.neurons.{j}" for i, n in enumerate([3, 2, 1]) for j in range(n)
+        }
+        assert [v.op for v in interior if v.scope == "layers.1.neurons.1"] == ["w·x+b", "relu", "*"]
+        # the numbers Halves returns become leaves inside the layer that reads them, as a Layer called there lifts them
+        leaves = [v for v in topological_order(after_halves) if v.is_leaf and v.label.startswith("x")]
+        assert [(v.label, v.scope) for v in leaves] == [("x0", "layers.2"), ("x1", "layers.2")]
+        assert after_halves.scope == "layers.2.neurons.0"
+
+
 def test_a_copied_or_pickled_model_computes_the_same_and_keeps_its_paths():
     import copy
     import pickle
