@@ -298,6 +298,23 @@ def test_an_mlp_gives_its_layer_paths_to_neuron_subclasses_and_to_modules_of_the
         assert after_halves.scope == "layers.2.neurons.0"
 
 
+def test_a_layer_used_in_two_places_tags_each_call_with_the_path_it_is_called_from():
+    from engine import scope
+
+    model = MLP(2, [3, 3, 3], seed=0)
+    model.layers[2] = model.layers[1]  # one Layer, called as layers.1 and then as layers.2
+    layer = model.layers[1]
+    for _ in range(2):  # the second round asks again what the first one worked out
+        outs = model([0.5, -1.0])
+        assert [v.scope for v in outs] == [f"layers.2.neurons.{j}" for j in range(3)]
+        inputs = outs[0].parents[0].parents[3:6]  # the fused w·x+b reads w0..w2, then its inputs
+        assert [p.scope for p in inputs] == [f"layers.1.neurons.{j}" for j in range(3)]
+        assert [v.scope for v in layer([0.5, -1.0, 2.0])] == [f"neurons.{j}" for j in range(3)]
+        with scope("net"):
+            assert [v.scope for v in layer([0.5, -1.0, 2.0])] == [f"net.neurons.{j}" for j in range(3)]
+            assert model([0.5, -1.0])[1].scope == "net.layers.2.neurons.1"
+
+
 def test_a_copied_or_pickled_model_computes_the_same_and_keeps_its_paths():
     import copy
     import pickle
