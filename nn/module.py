@@ -304,7 +304,7 @@ class Layer(Module):
             if meta is not None and type(neuron) is Neuron and neuron.fused:
                 # a neuron makes two nodes: rather than enter its scope (a third of its cost),
                 # it tags them with the scope's Meta; and with no block open, making a node
-                # does not read the mode (an eighth of the forward pass, callgrind)
+                # does not read the mode (a tenth of the forward pass, callgrind)
                 out.append(neuron._forward(x, x_data, meta))
             else:  # a subclass or an unfused neuron makes other nodes: they belong in its scope too
                 with within if within is not None else _NO_BLOCK, block:
