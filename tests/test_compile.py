@@ -466,6 +466,15 @@ def test_a_function_returning_a_parameter_or_a_constant_works_like_backward():
     assert compile(lambda x: Value(7.0) * 2)(1.0) == 14.0
 
 
+def test_a_function_returning_an_argument_itself_returns_its_number_like_backward():
+    # (the code read an argument only if an operation used it: returning one raised NameError)
+    w = Value(0.5)
+    step = compile(lambda x, z: (w * x, [x, z]))
+    assert step(2.0, 3.0) == (1.0, [2.0, 3.0])
+    assert w.grad == 2.0
+    assert compile(lambda x: x)(2.5) == 2.5
+
+
 # --- misuse: changed structure traces again or raises --------------------------------------
 
 

@@ -69,7 +69,7 @@ class _Writer(_Analysis):
         for i in range(n):
             if kind[i] == _PARAM:
                 lines.append(f"    {names[i]} = params[{slot[i]}].data")
-            elif kind[i] == _INPUT and self.uses[i]:
+            elif kind[i] == _INPUT:  # (in the walk: an operation reads it, or fn returns it)
                 lines.append(f"    {names[i]} = inputs[{slot[i]}]")
             elif kind[i] == _VALUE:
                 lines.append(f"    {names[i]} = values[{slot[i]}].data")
